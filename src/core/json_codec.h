@@ -1,0 +1,31 @@
+#pragma once
+// JSON shapes of the model, shared by the HTTP API and the stores (DESIGN.md §7). Decoding is
+// strict: unknown fields, wrong types and bad values are InvalidArgument naming the field.
+// Pure: no IO.
+
+#include <nlohmann/json.hpp>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "core/model.h"
+
+namespace hera::core {
+
+// The API shape of a job: its editable definition plus id, version and timestamps.
+nlohmann::json JobToJson(const Job& job, const absl::TimeZone& tz);
+// Only the editable definition (what a revision stores and what a store keeps as JSON).
+nlohmann::json JobDefinitionToJson(const Job& job);
+// Applies the editable fields present in `body` to `*job` (create and PATCH). On error `*job`
+// may be partly changed: callers apply to a copy.
+absl::Status ApplyJobJson(const nlohmann::json& body, Job* job);
+
+nlohmann::json GroupToJson(const Group& group, const absl::TimeZone& tz);
+nlohmann::json ActionToJson(const Action& action, const absl::TimeZone& tz);
+nlohmann::json RunToJson(const Run& run, const absl::TimeZone& tz);
+nlohmann::json RevisionToJson(const JobRevision& rev, const absl::TimeZone& tz);
+
+// Configs as a JSON object of strings.
+nlohmann::json ConfigsToJson(const Configs& configs);
+absl::StatusOr<Configs> ConfigsFromJson(const nlohmann::json& j, std::string_view field);
+
+}  // namespace hera::core
