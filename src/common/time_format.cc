@@ -1,6 +1,7 @@
 #include "common/time_format.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/strings.h"
 
 namespace hera {
 
@@ -22,7 +23,7 @@ absl::StatusOr<absl::Time> ParseIsoTime(std::string_view text, const absl::TimeZ
     if (absl::ParseTime(fmt, s, tz, &t, &err)) return t;
   }
   return absl::InvalidArgumentError(
-      absl::StrCat("'", text, "' is not an ISO-8601 time (e.g. 2026-11-23T08:00:00+08:00)"));
+      absl::StrCat("'", AsAbsl(text), "' is not an ISO-8601 time (e.g. 2026-11-23T08:00:00+08:00)"));
 }
 
 }  // namespace hera
