@@ -7,9 +7,9 @@ namespace hera::core {
 namespace {
 
 template <typename E, size_t N>
-std::string_view NameOf(const std::array<std::pair<E, std::string_view>, N>& table, E v) {
+std::string NameOf(const std::array<std::pair<E, std::string_view>, N>& table, E v) {
   for (const auto& [e, name] : table) {
-    if (e == v) return name;
+    if (e == v) return std::string(name);
   }
   return "unknown";
 }
@@ -72,13 +72,13 @@ constexpr std::array<std::pair<RunStatus, std::string_view>, 6> kRunStatuses{{
 
 }  // namespace
 
-std::string_view Name(JobType v) { return NameOf(kJobTypes, v); }
-std::string_view Name(Priority v) { return NameOf(kPriorities, v); }
-std::string_view Name(DependencyPeriod v) { return NameOf(kPeriods, v); }
-std::string_view Name(MissedPolicy v) { return NameOf(kMissed, v); }
-std::string_view Name(Trigger v) { return NameOf(kTriggers, v); }
-std::string_view Name(ActionStatus v) { return NameOf(kActionStatuses, v); }
-std::string_view Name(RunStatus v) { return NameOf(kRunStatuses, v); }
+std::string Name(JobType v) { return NameOf(kJobTypes, v); }
+std::string Name(Priority v) { return NameOf(kPriorities, v); }
+std::string Name(DependencyPeriod v) { return NameOf(kPeriods, v); }
+std::string Name(MissedPolicy v) { return NameOf(kMissed, v); }
+std::string Name(Trigger v) { return NameOf(kTriggers, v); }
+std::string Name(ActionStatus v) { return NameOf(kActionStatuses, v); }
+std::string Name(RunStatus v) { return NameOf(kRunStatuses, v); }
 std::optional<JobType> ParseJobType(std::string_view s) { return Parse(kJobTypes, s); }
 std::optional<Priority> ParsePriority(std::string_view s) { return Parse(kPriorities, s); }
 std::optional<DependencyPeriod> ParseDependencyPeriod(std::string_view s) {

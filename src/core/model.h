@@ -34,15 +34,15 @@ enum class ActionStatus {
 };
 enum class RunStatus { kQueued, kRunning, kSuccess, kFailed, kCancelled, kLost };
 
-// Lower-case wire names ("spark_sql", "super_recovery", ...) and their inverses; the
+// Lower-case wire names (short: no allocation) ("spark_sql", "super_recovery", ...) and their inverses; the
 // parsers return nullopt for unknown names.
-std::string_view Name(JobType v);
-std::string_view Name(Priority v);
-std::string_view Name(DependencyPeriod v);
-std::string_view Name(MissedPolicy v);
-std::string_view Name(Trigger v);
-std::string_view Name(ActionStatus v);
-std::string_view Name(RunStatus v);
+std::string Name(JobType v);
+std::string Name(Priority v);
+std::string Name(DependencyPeriod v);
+std::string Name(MissedPolicy v);
+std::string Name(Trigger v);
+std::string Name(ActionStatus v);
+std::string Name(RunStatus v);
 std::optional<JobType> ParseJobType(std::string_view s);
 std::optional<Priority> ParsePriority(std::string_view s);
 std::optional<DependencyPeriod> ParseDependencyPeriod(std::string_view s);

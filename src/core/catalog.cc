@@ -1,0 +1,258 @@
+#include "core/catalog.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "core/json_codec.h"
+
+namespace hera::core {
+namespace {
+
+using nlohmann::json;
+
+absl::Status CheckGroupName(const std::string& name) {
+  if (name.empty()) return absl::InvalidArgumentError("field 'name': is required");
+  if (name.size() > 200) return absl::InvalidArgumentError("field 'name': longer than 200 bytes");
+  for (unsigned char c : name) {
+    if (c < 0x20 || c == 0x7f || c == '/') {
+      return absl::InvalidArgumentError(
+          "field 'name': must not contain '/' or control characters");
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Applies the editable group fields in `body`; unknown fields are errors.
+absl::Status ApplyGroupJson(const json& body, Group* group) {
+  if (!body.is_object()) {
+    return absl::InvalidArgumentError("the request body must be a JSON object");
+  }
+  for (const auto& [key, value] : body.items()) {
+    if (key == "name" || key == "description" || key == "owner") {
+      if (!value.is_string()) {
+        return absl::InvalidArgumentError(absl::StrCat("field '", key, "': must be a string"));
+      }
+      std::string v = value.get<std::string>();
+      if (key == "name") {
+        group->name = std::move(v);
+      } else if (key == "description") {
+        group->description = std::move(v);
+      } else {
+        group->owner = std::move(v);
+      }
+    } else if (key == "parent_id") {
+      if (value.is_null()) {
+        group->parent_id.reset();
+      } else if (value.is_number_integer() && value.get<int64_t>() > 0) {
+        group->parent_id = value.get<int64_t>();
+      } else {
+        return absl::InvalidArgumentError("field 'parent_id': must be a group id or null");
+      }
+    } else if (key == "configs") {
+      auto configs = ConfigsFromJson(value, "configs");
+      if (!configs.ok()) return configs.status();
+      group->configs = *std::move(configs);
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat("field '", key, "': unknown field"));
+    }
+  }
+  return CheckGroupName(group->name);
+}
+
+}  // namespace
+
+void Catalog::Load(std::vector<Group> groups, std::vector<Job> jobs) {
+  groups_.clear();
+  jobs_.clear();
+  job_names_.clear();
+  for (auto& g : groups) PutGroup(g);
+  for (auto& j : jobs) PutJob(j);
+}
+
+const Group* Catalog::FindGroup(GroupId id) const {
+  auto it = groups_.find(id);
+  return it == groups_.end() ? nullptr : &it->second;
+}
+
+const Job* Catalog::FindJob(JobId id) const {
+  auto it = jobs_.find(id);
+  return it == jobs_.end() ? nullptr : &it->second;
+}
+
+absl::Status Catalog::CheckGroupPlacement(const Group& group) const {
+  if (group.parent_id) {
+    if (!FindGroup(*group.parent_id)) {
+      return absl::NotFoundError(
+          absl::StrCat("field 'parent_id': group ", *group.parent_id, " does not exist"));
+    }
+    // Walking up from the new parent must not reach the group itself (a cycle).
+    for (std::optional<GroupId> p = group.parent_id; p; p = FindGroup(*p)->parent_id) {
+      if (*p == group.id) {
+        return absl::InvalidArgumentError(
+            "field 'parent_id': a group cannot be moved under itself or its descendants");
+      }
+    }
+  }
+  for (const auto& [id, other] : groups_) {
+    if (id != group.id && other.parent_id == group.parent_id && other.name == group.name) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("a group named '", group.name, "' already exists here (id ", id, ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Group> Catalog::PrepareNewGroup(GroupId id, const json& body,
+                                               const std::string& actor, absl::Time now) const {
+  Group group;
+  group.id = id;
+  group.owner = actor;
+  group.created_at = group.updated_at = now;
+  if (auto st = ApplyGroupJson(body, &group); !st.ok()) return st;
+  if (auto st = CheckGroupPlacement(group); !st.ok()) return st;
+  return group;
+}
+
+absl::StatusOr<Group> Catalog::PrepareGroupUpdate(GroupId id, const json& body,
+                                                  absl::Time now) const {
+  const Group* current = FindGroup(id);
+  if (!current) return absl::NotFoundError(absl::StrCat("group ", id, " does not exist"));
+  Group group = *current;
+  if (auto st = ApplyGroupJson(body, &group); !st.ok()) return st;
+  if (auto st = CheckGroupPlacement(group); !st.ok()) return st;
+  group.version += 1;
+  group.updated_at = now;
+  return group;
+}
+
+absl::Status Catalog::CheckGroupDeletable(GroupId id) const {
+  if (!FindGroup(id)) return absl::NotFoundError(absl::StrCat("group ", id, " does not exist"));
+  for (const auto& [gid, g] : groups_) {
+    if (g.parent_id == id) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "group ", id, " is not empty: it holds group ", gid, " ('", g.name, "')"));
+    }
+  }
+  for (const auto& [jid, j] : jobs_) {
+    if (j.group_id == id) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "group ", id, " is not empty: it holds job ", jid, " ('", j.name, "')"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Catalog::CheckJob(const Job& job) const {
+  if (job.name.empty()) return absl::InvalidArgumentError("field 'name': is required");
+  if (job.group_id == 0) return absl::InvalidArgumentError("field 'group_id': is required");
+  if (!FindGroup(job.group_id)) {
+    return absl::NotFoundError(
+        absl::StrCat("field 'group_id': group ", job.group_id, " does not exist"));
+  }
+  auto it = job_names_.find({job.group_id, job.name});
+  if (it != job_names_.end() && it->second != job.id) {
+    return absl::AlreadyExistsError(absl::StrCat("a job named '", job.name,
+                                                 "' already exists in group ", job.group_id,
+                                                 " (id ", it->second, ")"));
+  }
+  for (size_t i = 0; i < job.schedule.depends_on.size(); ++i) {
+    const JobId up = job.schedule.depends_on[i].job_id;
+    const std::string field = absl::StrCat("schedule.depends_on[", i, "].job_id");
+    if (up == job.id) {
+      return absl::InvalidArgumentError(absl::StrCat("field '", field,
+                                                     "': a job cannot depend on itself "
+                                                     "(use schedule.self_dependency)"));
+    }
+    if (!FindJob(up)) {
+      return absl::NotFoundError(absl::StrCat("field '", field, "': job ", up, " does not exist"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Job> Catalog::PrepareNewJob(JobId id, const json& body, const std::string& actor,
+                                           absl::Time now) const {
+  Job job;
+  job.id = id;
+  job.owner = actor;
+  job.version = 1;
+  job.created_at = job.updated_at = now;
+  if (auto st = ApplyJobJson(body, &job); !st.ok()) return st;
+  if (auto st = CheckJob(job); !st.ok()) return st;
+  return job;
+}
+
+absl::StatusOr<Job> Catalog::PrepareJobUpdate(JobId id, const json& body, absl::Time now) const {
+  const Job* current = FindJob(id);
+  if (!current) return absl::NotFoundError(absl::StrCat("job ", id, " does not exist"));
+  Job job = *current;
+  if (auto st = ApplyJobJson(body, &job); !st.ok()) return st;
+  if (auto st = CheckJob(job); !st.ok()) return st;
+  job.version += 1;
+  job.updated_at = now;
+  return job;
+}
+
+std::vector<JobId> Catalog::Dependents(JobId id) const {
+  std::vector<JobId> out;
+  for (const auto& [jid, j] : jobs_) {
+    for (const auto& d : j.schedule.depends_on) {
+      if (d.job_id == id) {
+        out.push_back(jid);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+absl::Status Catalog::CheckJobDeletable(JobId id) const {
+  const Job* job = FindJob(id);
+  if (!job) return absl::NotFoundError(absl::StrCat("job ", id, " does not exist"));
+  if (job->enabled) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("job ", id, " is enabled; disable it before deleting it"));
+  }
+  if (auto deps = Dependents(id); !deps.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "job ", id, " cannot be deleted: jobs ", absl::StrJoin(deps, ", "), " depend on it"));
+  }
+  return absl::OkStatus();
+}
+
+void Catalog::PutGroup(const Group& group) { groups_[group.id] = group; }
+
+void Catalog::RemoveGroup(GroupId id) { groups_.erase(id); }
+
+void Catalog::PutJob(const Job& job) {
+  auto it = jobs_.find(job.id);
+  if (it != jobs_.end()) job_names_.erase({it->second.group_id, it->second.name});
+  jobs_[job.id] = job;
+  job_names_[{job.group_id, job.name}] = job.id;
+}
+
+void Catalog::RemoveJob(JobId id) {
+  auto it = jobs_.find(id);
+  if (it == jobs_.end()) return;
+  job_names_.erase({it->second.group_id, it->second.name});
+  jobs_.erase(it);
+}
+
+JobRevision MakeRevision(const Job& job, const Job* previous, const std::string& author,
+                         absl::Time now) {
+  JobRevision rev;
+  rev.job_id = job.id;
+  rev.version = job.version;
+  rev.author = author;
+  rev.saved_at = now;
+  const json def = JobDefinitionToJson(job);
+  rev.definition_json = def.dump();
+  if (previous) {
+    const json old = JobDefinitionToJson(*previous);
+    for (const auto& [key, value] : def.items()) {
+      if (!old.contains(key) || old[key] != value) rev.changed_fields.push_back(key);
+    }
+  }
+  return rev;
+}
+
+}  // namespace hera::core

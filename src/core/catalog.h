@@ -1,0 +1,69 @@
+#pragma once
+// The definitions users edit: the group tree and the jobs in it, with every rule a save must
+// obey (names unique among siblings, parents exist, no deleting what is in use). Pure and
+// single-threaded: the engine thread owns it.
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "core/model.h"
+#include "core/store.h"
+
+namespace hera::core {
+
+class Catalog {
+ public:
+  // Rebuilds the catalog from stored groups and jobs.
+  void Load(std::vector<Group> groups, std::vector<Job> jobs);
+
+  const Group* FindGroup(GroupId id) const;
+  const Job* FindJob(JobId id) const;
+  size_t job_count() const { return jobs_.size(); }
+
+  // Validates `body` as a new group and returns it (id `id`), without changing the catalog.
+  absl::StatusOr<Group> PrepareNewGroup(GroupId id, const nlohmann::json& body,
+                                        const std::string& actor, absl::Time now) const;
+  // Validates a change to group `id` and returns the changed group, without applying it.
+  absl::StatusOr<Group> PrepareGroupUpdate(GroupId id, const nlohmann::json& body,
+                                           absl::Time now) const;
+  // Ok if group `id` exists and holds no job and no group.
+  absl::Status CheckGroupDeletable(GroupId id) const;
+
+  // Validates `body` as a new job (id `id`) and returns it, without changing the catalog.
+  absl::StatusOr<Job> PrepareNewJob(JobId id, const nlohmann::json& body,
+                                    const std::string& actor, absl::Time now) const;
+  // Validates a PATCH of job `id` and returns the changed job (version + 1).
+  absl::StatusOr<Job> PrepareJobUpdate(JobId id, const nlohmann::json& body,
+                                       absl::Time now) const;
+  // Ok if job `id` exists, is disabled and no job depends on it.
+  absl::Status CheckJobDeletable(JobId id) const;
+
+  void PutGroup(const Group& group);
+  void RemoveGroup(GroupId id);
+  void PutJob(const Job& job);
+  void RemoveJob(JobId id);
+
+ private:
+  absl::Status CheckJob(const Job& job) const;
+  absl::Status CheckGroupPlacement(const Group& group) const;
+  std::vector<JobId> Dependents(JobId id) const;
+
+  std::map<GroupId, Group> groups_;
+  std::map<JobId, Job> jobs_;
+  // (group, name) → job: the uniqueness of job names inside a group.
+  std::map<std::pair<GroupId, std::string>, JobId> job_names_;
+};
+
+// The revision a save of `job` records; `previous` is null for the first one.
+JobRevision MakeRevision(const Job& job, const Job* previous, const std::string& author,
+                         absl::Time now);
+
+}  // namespace hera::core

@@ -1,0 +1,96 @@
+#pragma once
+// What the engine needs from outside, and what the outside may ask of the engine. Real
+// implementations live in master/, worker/ and rpc/; tests use fakes. (cf. ninja's
+// CommandRunner, leveldb's Env.)
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "core/model.h"
+
+namespace hera::core {
+
+// Everything a worker needs to execute one run: the job revision the action captured.
+struct DispatchOrder {
+  RunId run_id = 0;
+  JobId job_id = 0;
+  ActionId action_id = 0;
+  int attempt = 1;
+  Trigger trigger = Trigger::kManual;
+  JobType type = JobType::kShell;
+  std::string script;
+  std::string job_name;
+  int64_t job_version = 0;
+  absl::Time scheduled_time = absl::UnixEpoch();
+  int64_t timeout_s = 0;
+  std::vector<std::pair<std::string, std::string>> env;  // extra environment variables
+};
+
+// How a run ended, as the worker saw it.
+struct RunResult {
+  RunId run_id = 0;
+  std::optional<int> exit_code;  // set when the process exited
+  std::optional<int> signal;     // set when it was killed by a signal
+  bool timed_out = false;
+  bool cancelled = false;   // killed because a cancel was asked
+  std::string error;        // non-empty when it could not be started at all
+  absl::Time ended_at = absl::UnixEpoch();
+};
+
+// The engine's way to the workers. Called only from the engine thread; must not block.
+// Started/finished reports come back to the engine as events.
+class WorkerPort {
+ public:
+  virtual ~WorkerPort() = default;
+  // Hands a run to a worker.
+  virtual void Dispatch(const std::string& worker, const DispatchOrder& order) = 0;
+  // Asks the worker that runs `run` to kill it; a RunResult with cancelled=true follows.
+  virtual void Cancel(const std::string& worker, RunId run) = 0;
+};
+
+// The result of starting a run by hand.
+struct RunTicket {
+  RunId run_id = 0;
+  ActionId action_id = 0;
+};
+
+// The commands the API may send to the engine. Thread-safe; each call waits until its change
+// is committed to the store, then returns the stored value or an error naming what is wrong
+// (nothing is written on error).
+class EngineCommands {
+ public:
+  virtual ~EngineCommands() = default;
+  virtual absl::StatusOr<Group> CreateGroup(const nlohmann::json& body,
+                                            const std::string& actor) = 0;
+  virtual absl::StatusOr<Group> UpdateGroup(GroupId id, const nlohmann::json& body,
+                                            const std::string& actor) = 0;
+  virtual absl::Status DeleteGroup(GroupId id, const std::string& actor) = 0;
+  virtual absl::StatusOr<Job> CreateJob(const nlohmann::json& body, const std::string& actor) = 0;
+  virtual absl::StatusOr<Job> UpdateJob(JobId id, const nlohmann::json& body,
+                                        const std::string& actor) = 0;
+  virtual absl::Status DeleteJob(JobId id, const std::string& actor) = 0;
+  virtual absl::StatusOr<RunTicket> RunJob(JobId id, Trigger trigger,
+                                           const std::string& actor) = 0;
+  virtual absl::StatusOr<Run> CancelRun(RunId id, const std::string& actor) = 0;
+};
+
+// Read access to run logs, kept by the master. Thread-safe.
+class LogReader {
+ public:
+  virtual ~LogReader() = default;
+  // Up to `max_bytes` of run `run`'s log starting at `offset` (empty past the end).
+  virtual absl::StatusOr<std::string> Read(RunId run, int64_t offset, int64_t max_bytes) = 0;
+  // The log's current size in bytes (0 if nothing was logged yet).
+  virtual int64_t Size(RunId run) = 0;
+  // Blocks until the log grows past `offset`, the run's log is closed, or `timeout` passes.
+  // Returns true if there may be something new to read.
+  virtual bool WaitForData(RunId run, int64_t offset, absl::Duration timeout) = 0;
+};
+
+}  // namespace hera::core

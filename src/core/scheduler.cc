@@ -1,0 +1,353 @@
+#include "core/scheduler.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "common/time_format.h"
+
+namespace hera::core {
+namespace {
+
+// The dispatch queue a trigger belongs to; lower goes first (SEMANTICS.md §6).
+int QueueRank(Trigger t) {
+  switch (t) {
+    case Trigger::kSchedule:
+    case Trigger::kRecovery:
+      return 0;
+    case Trigger::kSuperRecovery:
+      return 1;
+    case Trigger::kManual:
+    case Trigger::kApi:
+      return 2;
+    case Trigger::kDebug:
+      return 3;
+    case Trigger::kRerun:
+      return 4;
+  }
+  return 5;
+}
+
+ActionStatus ActionStatusOf(RunStatus s) {
+  switch (s) {
+    case RunStatus::kQueued:
+      return ActionStatus::kQueued;
+    case RunStatus::kRunning:
+      return ActionStatus::kRunning;
+    case RunStatus::kSuccess:
+      return ActionStatus::kSuccess;
+    case RunStatus::kCancelled:
+      return ActionStatus::kCancelled;
+    case RunStatus::kFailed:
+    case RunStatus::kLost:
+      return ActionStatus::kFailed;
+  }
+  return ActionStatus::kFailed;
+}
+
+}  // namespace
+
+Scheduler::QueueKey Scheduler::KeyOf(const ActiveRun& r, Priority priority) {
+  return {QueueRank(r.run.trigger), -static_cast<int>(priority),
+          ToMicros(r.action.scheduled_time), r.run.id};
+}
+
+DispatchOrder Scheduler::MakeOrder(const Job& job, const Run& run, const Action& action) {
+  DispatchOrder o;
+  o.run_id = run.id;
+  o.job_id = job.id;
+  o.action_id = action.id;
+  o.attempt = run.attempt;
+  o.trigger = run.trigger;
+  o.type = job.type;
+  o.script = job.script;
+  o.job_name = job.name;
+  o.job_version = job.version;
+  o.scheduled_time = action.scheduled_time;
+  o.timeout_s = job.timeout_s;
+  // An idempotency key for jobs that write data (SEMANTICS.md §7).
+  o.env = {
+      {"HERA_JOB_ID", absl::StrCat(job.id)},
+      {"HERA_ACTION_ID", absl::StrCat(action.id)},
+      {"HERA_RUN_ID", absl::StrCat(run.id)},
+      {"HERA_ATTEMPT", absl::StrCat(run.attempt)},
+      {"HERA_TRIGGER", std::string(Name(run.trigger))},
+      {"HERA_SCHEDULED_TIME", FormatIsoTime(action.scheduled_time)},
+  };
+  return o;
+}
+
+void Scheduler::Restore(StoredState state, absl::Time now, Effects* fx) {
+  catalog_.Load(std::move(state.groups), std::move(state.jobs));
+  ids_ = state.max_ids;
+  active_.clear();
+  queue_.clear();
+  busy_.clear();
+  std::map<ActionId, Action> actions;
+  for (auto& a : state.unfinished_actions) actions[a.id] = std::move(a);
+  std::set<ActionId> actions_with_live_runs;
+  for (auto& run : state.unfinished_runs) {
+    auto action_it = actions.find(run.action_id);
+    const Job* job = catalog_.FindJob(run.job_id);
+    auto rev = state.revisions.find({run.job_id, run.job_version});
+    const bool can_requeue = run.status == RunStatus::kQueued && job &&
+                             action_it != actions.end() && rev != state.revisions.end();
+    if (!can_requeue) {
+      // Its process died with the previous master/worker (or its definition is gone).
+      run.status = run.status == RunStatus::kQueued ? RunStatus::kFailed : RunStatus::kLost;
+      run.ended_at = now;
+      run.message = run.status == RunStatus::kLost
+                        ? "interrupted: hera stopped while this run was running"
+                        : "could not be requeued after a restart: its job or action is gone";
+      fx->batch.runs.push_back(run);
+      fx->closed_logs.push_back(run.id);
+      continue;
+    }
+    ActiveRun active;
+    active.run = std::move(run);
+    active.run.worker.clear();
+    active.action = action_it->second;
+    active.order = MakeOrder(rev->second, active.run, active.action);
+    actions_with_live_runs.insert(active.action.id);
+    Enqueue(std::move(active), rev->second.priority);
+  }
+  // Actions left queued or running without a live run ended with the lost run.
+  for (auto& [id, action] : actions) {
+    if (actions_with_live_runs.count(id)) continue;
+    if (action.status == ActionStatus::kQueued || action.status == ActionStatus::kRunning) {
+      action.status = ActionStatus::kFailed;
+      action.reason = "interrupted: hera stopped while it was running";
+      action.updated_at = now;
+      fx->batch.actions.push_back(action);
+    }
+  }
+}
+
+absl::StatusOr<Group> Scheduler::CreateGroup(const nlohmann::json& body, const std::string& actor,
+                                             absl::Time now, Effects* fx) {
+  auto group = catalog_.PrepareNewGroup(ids_.group + 1, body, actor, now);
+  if (!group.ok()) return group.status();
+  ids_.group = group->id;
+  catalog_.PutGroup(*group);
+  fx->batch.groups.push_back(*group);
+  return group;
+}
+
+absl::StatusOr<Group> Scheduler::UpdateGroup(GroupId id, const nlohmann::json& body,
+                                             absl::Time now, Effects* fx) {
+  auto group = catalog_.PrepareGroupUpdate(id, body, now);
+  if (!group.ok()) return group.status();
+  catalog_.PutGroup(*group);
+  fx->batch.groups.push_back(*group);
+  return group;
+}
+
+absl::Status Scheduler::DeleteGroup(GroupId id, Effects* fx) {
+  if (auto st = catalog_.CheckGroupDeletable(id); !st.ok()) return st;
+  catalog_.RemoveGroup(id);
+  fx->batch.deleted_groups.push_back(id);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Job> Scheduler::CreateJob(const nlohmann::json& body, const std::string& actor,
+                                         absl::Time now, Effects* fx) {
+  auto job = catalog_.PrepareNewJob(ids_.job + 1, body, actor, now);
+  if (!job.ok()) return job.status();
+  ids_.job = job->id;
+  catalog_.PutJob(*job);
+  fx->batch.jobs.push_back(*job);
+  fx->batch.revisions.push_back(MakeRevision(*job, nullptr, actor, now));
+  return job;
+}
+
+absl::StatusOr<Job> Scheduler::UpdateJob(JobId id, const nlohmann::json& body,
+                                         const std::string& actor, absl::Time now,
+                                         Effects* fx) {
+  auto job = catalog_.PrepareJobUpdate(id, body, now);
+  if (!job.ok()) return job.status();
+  const Job previous = *catalog_.FindJob(id);
+  catalog_.PutJob(*job);
+  fx->batch.jobs.push_back(*job);
+  fx->batch.revisions.push_back(MakeRevision(*job, &previous, actor, now));
+  return job;
+}
+
+absl::Status Scheduler::DeleteJob(JobId id, Effects* fx) {
+  for (const auto& [rid, r] : active_) {
+    if (r.run.job_id == id) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "job ", id, " has run ", rid, " ", Name(r.run.status), "; cancel it first"));
+    }
+  }
+  if (auto st = catalog_.CheckJobDeletable(id); !st.ok()) return st;
+  catalog_.RemoveJob(id);
+  fx->batch.deleted_jobs.push_back(id);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<RunTicket> Scheduler::RunJob(JobId id, Trigger trigger, const std::string& actor,
+                                            absl::Time now, Effects* fx) {
+  const Job* job = catalog_.FindJob(id);
+  if (!job) return absl::NotFoundError(absl::StrCat("job ", id, " does not exist"));
+  if (shutting_down_) return absl::UnavailableError("hera is shutting down");
+  ActiveRun active;
+  Action& action = active.action;
+  action.id = ++ids_.action;
+  action.job_id = id;
+  action.scheduled_time = now;
+  action.status = ActionStatus::kQueued;
+  action.job_version = job->version;
+  action.created_at = action.updated_at = now;
+  Run& run = active.run;
+  run.id = ++ids_.run;
+  run.job_id = id;
+  run.action_id = action.id;
+  run.trigger = trigger;
+  run.status = RunStatus::kQueued;
+  run.attempt = 1;
+  run.job_version = job->version;
+  run.created_by = actor;
+  run.queued_at = now;
+  active.order = MakeOrder(*job, run, action);
+  fx->batch.actions.push_back(action);
+  fx->batch.runs.push_back(run);
+  RunTicket ticket{run.id, action.id};
+  Enqueue(std::move(active), job->priority);
+  return ticket;
+}
+
+void Scheduler::Enqueue(ActiveRun active, Priority priority) {
+  queue_.insert(KeyOf(active, priority));
+  const RunId id = active.run.id;
+  active_[id] = std::move(active);
+}
+
+absl::StatusOr<Run> Scheduler::CancelRun(RunId id, const std::string& actor, absl::Time now,
+                                         Effects* fx) {
+  auto it = active_.find(id);
+  if (it == active_.end()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("run ", id, " is not queued or running; there is nothing to cancel"));
+  }
+  ActiveRun& active = it->second;
+  if (!active.dispatched) {
+    const Job* job = catalog_.FindJob(active.run.job_id);
+    queue_.erase(KeyOf(active, job ? job->priority : Priority::kMedium));
+    Run run = active.run;
+    Finish(active, RunStatus::kCancelled, absl::StrCat("cancelled by ", actor, " while queued"),
+           now, fx);
+    run = fx->batch.runs.back();
+    active_.erase(id);
+    return run;
+  }
+  if (active.cancelled_by.empty()) {
+    active.cancelled_by = actor;
+    fx->cancels.emplace_back(active.run.worker, id);
+  }
+  return active.run;
+}
+
+void Scheduler::AddWorker(const WorkerSlots& worker) { workers_[worker.id] = worker; }
+
+bool Scheduler::JobHasRunningRun(JobId job) const {
+  for (const auto& [id, r] : active_) {
+    if (r.run.job_id == job && r.dispatched) return true;
+  }
+  return false;
+}
+
+void Scheduler::Dispatch(absl::Time now, Effects* fx) {
+  if (shutting_down_) return;
+  for (auto it = queue_.begin(); it != queue_.end();) {
+    // The least loaded worker with a free slot.
+    const WorkerSlots* best = nullptr;
+    int best_free = 0;
+    for (const auto& [wid, w] : workers_) {
+      const int free = w.slots - busy_[wid];
+      if (free > best_free) {
+        best = &w;
+        best_free = free;
+      }
+    }
+    if (!best) return;
+    const RunId id = std::get<3>(*it);
+    ActiveRun& active = active_.at(id);
+    const Job* job = catalog_.FindJob(active.run.job_id);
+    if (job && !job->allow_concurrent && JobHasRunningRun(job->id)) {
+      ++it;  // waits until the job's running run ends
+      continue;
+    }
+    it = queue_.erase(it);
+    active.dispatched = true;
+    active.run.worker = best->id;
+    ++busy_[best->id];
+    fx->batch.runs.push_back(active.run);
+    fx->dispatches.emplace_back(best->id, active.order);
+    fx->opened_logs.push_back(id);
+    (void)now;
+  }
+}
+
+void Scheduler::OnRunStarted(RunId id, const std::string& worker, absl::Time at, Effects* fx) {
+  auto it = active_.find(id);
+  if (it == active_.end() || !it->second.dispatched || it->second.run.worker != worker) return;
+  ActiveRun& active = it->second;
+  if (active.run.status == RunStatus::kRunning) return;
+  active.run.status = RunStatus::kRunning;
+  active.run.started_at = at;
+  active.action.status = ActionStatus::kRunning;
+  active.action.updated_at = at;
+  fx->batch.runs.push_back(active.run);
+  fx->batch.actions.push_back(active.action);
+}
+
+void Scheduler::OnRunFinished(const RunResult& result, Effects* fx) {
+  auto it = active_.find(result.run_id);
+  if (it == active_.end() || !it->second.dispatched) return;
+  ActiveRun& active = it->second;
+  RunStatus status;
+  std::string message;
+  if (!result.error.empty()) {
+    status = RunStatus::kFailed;
+    message = absl::StrCat("could not start: ", result.error);
+  } else if (result.cancelled || !active.cancelled_by.empty()) {
+    status = RunStatus::kCancelled;
+    message = active.cancelled_by.empty() ? "cancelled: hera was shut down"
+                                          : absl::StrCat("cancelled by ", active.cancelled_by);
+  } else if (result.timed_out) {
+    status = RunStatus::kFailed;
+    message = absl::StrCat("timeout: killed after ", active.order.timeout_s, " s");
+  } else if (result.exit_code && *result.exit_code == 0) {
+    status = RunStatus::kSuccess;
+  } else if (result.exit_code) {
+    status = RunStatus::kFailed;
+    message = absl::StrCat("exit code ", *result.exit_code);
+  } else {
+    status = RunStatus::kFailed;
+    message = absl::StrCat("killed by signal ", result.signal.value_or(0));
+  }
+  active.run.exit_code = result.exit_code;
+  active.run.signal = result.signal;
+  --busy_[active.run.worker];
+  Finish(active, status, std::move(message), result.ended_at, fx);
+  active_.erase(it);
+}
+
+void Scheduler::Finish(ActiveRun& active, RunStatus status, std::string message, absl::Time at,
+                       Effects* fx) {
+  active.run.status = status;
+  active.run.message = std::move(message);
+  active.run.ended_at = at;
+  active.action.status = ActionStatusOf(status);
+  active.action.reason = active.run.message;
+  active.action.updated_at = at;
+  fx->batch.runs.push_back(active.run);
+  fx->batch.actions.push_back(active.action);
+  fx->closed_logs.push_back(active.run.id);
+}
+
+const Run* Scheduler::FindActiveRun(RunId id) const {
+  auto it = active_.find(id);
+  return it == active_.end() ? nullptr : &it->second.run;
+}
+
+}  // namespace hera::core

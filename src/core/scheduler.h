@@ -1,0 +1,117 @@
+#pragma once
+// The scheduling state machine: what is queued, what runs where, and what each event changes.
+// Pure: no IO, no clock, no threads (time comes in as `now`). Every method that changes state
+// appends the writes and orders it decided to `*fx`; a method that returns an error has changed
+// nothing. Not thread-safe: only the engine thread uses it.
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "core/catalog.h"
+#include "core/effects.h"
+#include "core/model.h"
+#include "core/ports.h"
+#include "core/store.h"
+
+namespace hera::core {
+
+// What the scheduler restarts from: the store's content (see Scheduler::Restore).
+struct StoredState {
+  std::vector<Group> groups;
+  std::vector<Job> jobs;
+  std::vector<Action> unfinished_actions;
+  std::vector<Run> unfinished_runs;
+  // The job revision each queued run captured, keyed by (job, version).
+  std::map<std::pair<JobId, int64_t>, Job> revisions;
+  MaxIds max_ids;
+};
+
+// A worker as the scheduler sees it: where runs may go and how many at once.
+struct WorkerSlots {
+  std::string id;
+  int slots = 1;
+};
+
+class Scheduler {
+ public:
+  Scheduler() = default;
+
+  // Rebuilds the state from the store after a start or restart at `now`. Runs that were
+  // running belong to a process that is gone: they become `lost`; queued runs stay queued.
+  void Restore(StoredState state, absl::Time now, Effects* fx);
+
+  const Catalog& catalog() const { return catalog_; }
+
+  // Definitions (see Catalog for the rules each save obeys).
+  absl::StatusOr<Group> CreateGroup(const nlohmann::json& body, const std::string& actor,
+                                    absl::Time now, Effects* fx);
+  absl::StatusOr<Group> UpdateGroup(GroupId id, const nlohmann::json& body, absl::Time now,
+                                    Effects* fx);
+  absl::Status DeleteGroup(GroupId id, Effects* fx);
+  absl::StatusOr<Job> CreateJob(const nlohmann::json& body, const std::string& actor,
+                                absl::Time now, Effects* fx);
+  absl::StatusOr<Job> UpdateJob(JobId id, const nlohmann::json& body, const std::string& actor,
+                                absl::Time now, Effects* fx);
+  // Refused while the job has a run in progress, is enabled, or others depend on it.
+  absl::Status DeleteJob(JobId id, Effects* fx);
+
+  // Starts job `id` now: one action at `now` and its first run, queued.
+  absl::StatusOr<RunTicket> RunJob(JobId id, Trigger trigger, const std::string& actor,
+                                   absl::Time now, Effects* fx);
+  // Cancels a queued run at once, or asks its worker to kill it. A finished run is an error.
+  absl::StatusOr<Run> CancelRun(RunId id, const std::string& actor, absl::Time now,
+                                Effects* fx);
+
+  // Workers that may take runs. Re-adding a worker updates its slots.
+  void AddWorker(const WorkerSlots& worker);
+  // Hands queued runs to workers with free slots, in queue order.
+  void Dispatch(absl::Time now, Effects* fx);
+  // From now on nothing new is dispatched, and runs killed by the shutdown are recorded as
+  // cancelled with that reason.
+  void BeginShutdown() { shutting_down_ = true; }
+
+  // Worker reports. Reports about unknown or finished runs are ignored (a worker may repeat
+  // itself after a reconnect).
+  void OnRunStarted(RunId id, const std::string& worker, absl::Time at, Effects* fx);
+  void OnRunFinished(const RunResult& result, Effects* fx);
+
+  // The run as the scheduler holds it while it is queued or running; null otherwise.
+  const Run* FindActiveRun(RunId id) const;
+  size_t active_runs() const { return active_.size(); }
+
+ private:
+  struct ActiveRun {
+    Run run;
+    Action action;
+    DispatchOrder order;
+    bool dispatched = false;  // handed to run.worker, which has not reported it finished
+    std::string cancelled_by;
+  };
+  // Queue order (SEMANTICS.md §6): queue of the trigger, then priority, then time, then id.
+  using QueueKey = std::tuple<int, int, int64_t, RunId>;
+
+  static QueueKey KeyOf(const ActiveRun& r, Priority priority);
+  static DispatchOrder MakeOrder(const Job& job, const Run& run, const Action& action);
+  void Enqueue(ActiveRun active, Priority priority);
+  void Finish(ActiveRun& active, RunStatus status, std::string message, absl::Time at,
+              Effects* fx);
+  bool JobHasRunningRun(JobId job) const;
+
+  Catalog catalog_;
+  MaxIds ids_;
+  std::map<RunId, ActiveRun> active_;
+  std::set<QueueKey> queue_;
+  std::map<std::string, WorkerSlots> workers_;
+  std::map<std::string, int> busy_;  // worker → runs dispatched to it
+  bool shutting_down_ = false;
+};
+
+}  // namespace hera::core
