@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -52,6 +53,16 @@ class WorkerPort {
   virtual void Dispatch(const std::string& worker, const DispatchOrder& order) = 0;
   // Asks the worker that runs `run` to kill it; a RunResult with cancelled=true follows.
   virtual void Cancel(const std::string& worker, RunId run) = 0;
+};
+
+// What workers report about the runs they were given. Thread-safe; must not block for long.
+class RunReports {
+ public:
+  virtual ~RunReports() = default;
+  virtual void OnRunStarted(const std::string& worker, RunId run, absl::Time at) = 0;
+  // Log bytes at `offset` of the run's log; chunks may repeat after a reconnect.
+  virtual void OnRunOutput(RunId run, int64_t offset, std::string_view bytes) = 0;
+  virtual void OnRunFinished(const std::string& worker, const RunResult& result) = 0;
 };
 
 // The result of starting a run by hand.

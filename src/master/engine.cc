@@ -1,0 +1,250 @@
+#include "master/engine.h"
+
+#include <future>
+
+#include <spdlog/spdlog.h>
+
+#include "absl/strings/str_cat.h"
+#include "core/json_codec.h"
+
+namespace hera::master {
+
+using core::Effects;
+using core::Scheduler;
+
+Engine::Engine(core::Store* store, LogStore* logs, core::WorkerPort* workers, const Clock* clock)
+    : store_(store), logs_(logs), workers_(workers), clock_(clock) {}
+
+Engine::~Engine() { Stop(); }
+
+absl::Status Engine::Start() {
+  core::StoredState state;
+  auto groups = store_->ListGroups();
+  if (!groups.ok()) return groups.status();
+  state.groups = *std::move(groups);
+  auto jobs = store_->ListAllJobs();
+  if (!jobs.ok()) return jobs.status();
+  state.jobs = *std::move(jobs);
+  auto actions = store_->ListUnfinishedActions();
+  if (!actions.ok()) return actions.status();
+  state.unfinished_actions = *std::move(actions);
+  auto runs = store_->ListUnfinishedRuns();
+  if (!runs.ok()) return runs.status();
+  state.unfinished_runs = *std::move(runs);
+  // Queued runs run the revision they captured, which may be older than the job.
+  for (const auto& run : state.unfinished_runs) {
+    if (run.status != core::RunStatus::kQueued) continue;
+    auto revisions = store_->ListJobRevisions(run.job_id);
+    if (!revisions.ok()) continue;
+    for (const auto& rev : *revisions) {
+      if (rev.version != run.job_version) continue;
+      core::Job job;
+      for (const auto& j : state.jobs) {
+        if (j.id == run.job_id) job = j;
+      }
+      const auto def = nlohmann::json::parse(rev.definition_json, nullptr, false);
+      if (!def.is_discarded() && core::ApplyJobJson(def, &job).ok()) {
+        job.version = rev.version;
+        state.revisions[{run.job_id, rev.version}] = job;
+      }
+    }
+  }
+  auto ids = store_->LoadMaxIds();
+  if (!ids.ok()) return ids.status();
+  state.max_ids = *ids;
+
+  Effects fx;
+  scheduler_.Restore(std::move(state), clock_->Now(), &fx);
+  if (!fx.batch.empty()) {
+    if (auto st = store_->Commit(fx.batch); !st.ok()) return st;
+    for (const auto& run : fx.batch.runs) {
+      spdlog::warn("run {} of job {}: {}", run.id, run.job_id, run.message);
+    }
+  }
+  thread_ = std::thread([this] { Loop(); });
+  return absl::OkStatus();
+}
+
+void Engine::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ && !thread_.joinable()) return;
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool Engine::Post(Event event) {
+  {
+    std::lock_guard lock(mu_);
+    if (exited_) return false;
+    events_.push_back(std::move(event));
+  }
+  wake_.notify_one();
+  return true;
+}
+
+void Engine::Loop() {
+  for (;;) {
+    std::deque<Event> events;
+    {
+      std::unique_lock lock(mu_);
+      wake_.wait(lock, [this] { return stopping_ || !events_.empty(); });
+      if (events_.empty() && stopping_) {
+        exited_ = true;
+        return;
+      }
+      events.swap(events_);
+    }
+    const absl::Time now = clock_->Now();
+    Effects fx;
+    std::vector<Reply> replies;
+    replies.reserve(events.size());
+    for (auto& event : events) {
+      if (Reply reply = event(scheduler_, now, fx)) replies.push_back(std::move(reply));
+    }
+    scheduler_.Dispatch(now, &fx);
+    const absl::Status committed = fx.batch.empty() ? absl::OkStatus() : CommitDurably(fx.batch);
+    if (committed.ok()) Act(fx);
+    for (auto& reply : replies) reply(committed);
+  }
+}
+
+absl::Status Engine::CommitDurably(const core::WriteBatch& batch) {
+  absl::Duration backoff = absl::Milliseconds(50);
+  for (;;) {
+    const absl::Status st = store_->Commit(batch);
+    if (st.ok()) return st;
+    spdlog::error("engine paused: cannot write to the store ({}); retrying", st.ToString());
+    std::unique_lock lock(mu_);
+    if (stopping_) return st;
+    wake_.wait_for(lock, absl::ToChronoMilliseconds(backoff));
+    backoff = std::min(backoff * 2, absl::Seconds(5));
+  }
+}
+
+void Engine::Act(const Effects& fx) {
+  for (core::RunId run : fx.opened_logs) logs_->OpenRun(run);
+  for (core::RunId run : fx.closed_logs) logs_->CloseRun(run);
+  for (const auto& [worker, order] : fx.dispatches) workers_->Dispatch(worker, order);
+  for (const auto& [worker, run] : fx.cancels) workers_->Cancel(worker, run);
+}
+
+template <typename T>
+absl::StatusOr<T> Engine::Call(
+    std::function<absl::StatusOr<T>(Scheduler&, absl::Time, Effects&)> fn) {
+  auto promise = std::make_shared<std::promise<absl::StatusOr<T>>>();
+  auto future = promise->get_future();
+  const bool posted = Post([promise, fn = std::move(fn)](Scheduler& s, absl::Time now,
+                                                        Effects& fx) -> Reply {
+    auto result = std::make_shared<absl::StatusOr<T>>(fn(s, now, fx));
+    return [promise, result](const absl::Status& commit) {
+      if (!commit.ok() && result->ok()) {
+        promise->set_value(commit);
+      } else {
+        promise->set_value(std::move(*result));
+      }
+    };
+  });
+  if (!posted) return absl::UnavailableError("hera is shutting down");
+  return future.get();
+}
+
+absl::Status Engine::CallStatus(std::function<absl::Status(Scheduler&, absl::Time, Effects&)> fn) {
+  auto r = Call<bool>([fn = std::move(fn)](Scheduler& s, absl::Time now,
+                                           Effects& fx) -> absl::StatusOr<bool> {
+    absl::Status st = fn(s, now, fx);
+    if (!st.ok()) return st;
+    return true;
+  });
+  return r.status();
+}
+
+void Engine::AddWorker(const core::WorkerSlots& worker) {
+  Post([worker](Scheduler& s, absl::Time, Effects&) -> Reply {
+    s.AddWorker(worker);
+    return nullptr;
+  });
+}
+
+void Engine::BeginShutdown() {
+  Post([](Scheduler& s, absl::Time, Effects&) -> Reply {
+    s.BeginShutdown();
+    return nullptr;
+  });
+}
+
+absl::StatusOr<core::Group> Engine::CreateGroup(const nlohmann::json& body,
+                                                const std::string& actor) {
+  return Call<core::Group>([&](Scheduler& s, absl::Time now, Effects& fx) {
+    return s.CreateGroup(body, actor, now, &fx);
+  });
+}
+
+absl::StatusOr<core::Group> Engine::UpdateGroup(core::GroupId id, const nlohmann::json& body,
+                                                const std::string&) {
+  return Call<core::Group>([&](Scheduler& s, absl::Time now, Effects& fx) {
+    return s.UpdateGroup(id, body, now, &fx);
+  });
+}
+
+absl::Status Engine::DeleteGroup(core::GroupId id, const std::string&) {
+  return CallStatus([&](Scheduler& s, absl::Time, Effects& fx) { return s.DeleteGroup(id, &fx); });
+}
+
+absl::StatusOr<core::Job> Engine::CreateJob(const nlohmann::json& body, const std::string& actor) {
+  return Call<core::Job>([&](Scheduler& s, absl::Time now, Effects& fx) {
+    return s.CreateJob(body, actor, now, &fx);
+  });
+}
+
+absl::StatusOr<core::Job> Engine::UpdateJob(core::JobId id, const nlohmann::json& body,
+                                            const std::string& actor) {
+  return Call<core::Job>([&](Scheduler& s, absl::Time now, Effects& fx) {
+    return s.UpdateJob(id, body, actor, now, &fx);
+  });
+}
+
+absl::Status Engine::DeleteJob(core::JobId id, const std::string&) {
+  return CallStatus([&](Scheduler& s, absl::Time, Effects& fx) { return s.DeleteJob(id, &fx); });
+}
+
+absl::StatusOr<core::RunTicket> Engine::RunJob(core::JobId id, core::Trigger trigger,
+                                               const std::string& actor) {
+  return Call<core::RunTicket>([&](Scheduler& s, absl::Time now, Effects& fx) {
+    return s.RunJob(id, trigger, actor, now, &fx);
+  });
+}
+
+absl::StatusOr<core::Run> Engine::CancelRun(core::RunId id, const std::string& actor) {
+  return Call<core::Run>([&](Scheduler& s, absl::Time now, Effects& fx) {
+    return s.CancelRun(id, actor, now, &fx);
+  });
+}
+
+void Engine::OnRunStarted(const std::string& worker, core::RunId run, absl::Time at) {
+  Post([worker, run, at](Scheduler& s, absl::Time, Effects& fx) -> Reply {
+    s.OnRunStarted(run, worker, at, &fx);
+    return nullptr;
+  });
+}
+
+void Engine::OnRunOutput(core::RunId run, int64_t offset, std::string_view bytes) {
+  // Logs bypass the engine: they change no scheduling state.
+  if (auto st = logs_->Append(run, offset, bytes); !st.ok()) {
+    spdlog::warn("run {}: log chunk dropped: {}", run, st.ToString());
+  }
+}
+
+void Engine::OnRunFinished(const std::string& worker, const core::RunResult& result) {
+  Post([worker, result](Scheduler& s, absl::Time, Effects& fx) -> Reply {
+    if (const core::Run* run = s.FindActiveRun(result.run_id); run && run->worker != worker) {
+      return nullptr;  // a stale report from a worker the run no longer belongs to
+    }
+    s.OnRunFinished(result, &fx);
+    return nullptr;
+  });
+}
+
+}  // namespace hera::master

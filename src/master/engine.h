@@ -1,0 +1,96 @@
+#pragma once
+// The engine: one thread that owns the scheduling state (core::Scheduler). API and worker
+// threads post events to it; each tick applies every pending event, commits what they changed
+// to the store in one transaction, and only then sends orders to workers and answers callers.
+// So nothing is acted on, or acknowledged, before it is durable.
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "common/clock.h"
+#include "core/effects.h"
+#include "core/ports.h"
+#include "core/scheduler.h"
+#include "core/store.h"
+#include "master/log_store.h"
+
+namespace hera::master {
+
+class Engine final : public core::EngineCommands, public core::RunReports {
+ public:
+  // `store`, `logs`, `workers` and `clock` must outlive the engine.
+  Engine(core::Store* store, LogStore* logs, core::WorkerPort* workers, const Clock* clock);
+  ~Engine() override;
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Loads the state from the store (runs that were running when the last process died become
+  // `lost`), commits that, and starts the engine thread.
+  absl::Status Start();
+  // Lets `worker` take up to `slots` runs at once.
+  void AddWorker(const core::WorkerSlots& worker);
+  // Stops dispatching; runs killed from now on are recorded as cancelled by the shutdown.
+  void BeginShutdown();
+  // Applies what is still pending, then stops the thread. Idempotent.
+  void Stop();
+
+  // core::EngineCommands
+  absl::StatusOr<core::Group> CreateGroup(const nlohmann::json& body,
+                                          const std::string& actor) override;
+  absl::StatusOr<core::Group> UpdateGroup(core::GroupId id, const nlohmann::json& body,
+                                          const std::string& actor) override;
+  absl::Status DeleteGroup(core::GroupId id, const std::string& actor) override;
+  absl::StatusOr<core::Job> CreateJob(const nlohmann::json& body,
+                                      const std::string& actor) override;
+  absl::StatusOr<core::Job> UpdateJob(core::JobId id, const nlohmann::json& body,
+                                      const std::string& actor) override;
+  absl::Status DeleteJob(core::JobId id, const std::string& actor) override;
+  absl::StatusOr<core::RunTicket> RunJob(core::JobId id, core::Trigger trigger,
+                                         const std::string& actor) override;
+  absl::StatusOr<core::Run> CancelRun(core::RunId id, const std::string& actor) override;
+
+  // core::RunReports (called from worker threads)
+  void OnRunStarted(const std::string& worker, core::RunId run, absl::Time at) override;
+  void OnRunOutput(core::RunId run, int64_t offset, std::string_view bytes) override;
+  void OnRunFinished(const std::string& worker, const core::RunResult& result) override;
+
+ private:
+  // Runs after the tick's commit with its outcome: answers a caller.
+  using Reply = std::function<void(const absl::Status& commit)>;
+  // Runs on the engine thread; may change the scheduler and record effects.
+  using Event = std::function<Reply(core::Scheduler&, absl::Time now, core::Effects&)>;
+
+  // Queues `event`; false once the engine thread has exited (the event is dropped).
+  bool Post(Event event);
+  // Posts `fn` and waits for its result, which stands only if the tick committed.
+  template <typename T>
+  absl::StatusOr<T> Call(std::function<absl::StatusOr<T>(core::Scheduler&, absl::Time,
+                                                         core::Effects&)> fn);
+  absl::Status CallStatus(
+      std::function<absl::Status(core::Scheduler&, absl::Time, core::Effects&)> fn);
+  void Loop();
+  // Commits `fx.batch`, retrying while the store is unavailable (the engine pauses; nothing
+  // is acted on before it is written). Returns the last error if stopping interrupted it.
+  absl::Status CommitDurably(const core::WriteBatch& batch);
+  void Act(const core::Effects& fx);
+
+  core::Store* const store_;
+  LogStore* const logs_;
+  core::WorkerPort* const workers_;
+  const Clock* const clock_;
+  core::Scheduler scheduler_;  // engine thread only
+
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::deque<Event> events_;  // guarded by mu_
+  bool stopping_ = false;     // guarded by mu_
+  bool exited_ = false;       // guarded by mu_: the loop has returned
+  std::thread thread_;
+};
+
+}  // namespace hera::master

@@ -1,0 +1,126 @@
+#include "master/log_store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace hera::master {
+
+absl::StatusOr<std::unique_ptr<LogStore>> LogStore::Open(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return absl::InternalError(absl::StrCat("create log dir ", dir, ": ", ec.message()));
+  return std::unique_ptr<LogStore>(new LogStore(dir));
+}
+
+std::string LogStore::PathOf(core::RunId run) const {
+  // 10,000 runs per folder keeps directories small over months of runs.
+  return absl::StrFormat("%s/%06d/%d.log", dir_, run / 10000, run);
+}
+
+void LogStore::OpenRun(core::RunId run) {
+  absl::MutexLock lock(&mu_);
+  if (open_.count(run)) return;
+  OpenLog log;
+  struct stat st;
+  if (::stat(PathOf(run).c_str(), &st) == 0) log.size = st.st_size;
+  open_.emplace(run, std::move(log));
+  ++generation_;
+}
+
+void LogStore::CloseRun(core::RunId run) {
+  absl::MutexLock lock(&mu_);
+  open_.erase(run);
+  ++generation_;
+}
+
+absl::Status LogStore::Append(core::RunId run, int64_t offset, std::string_view bytes) {
+  absl::MutexLock lock(&mu_);
+  auto it = open_.find(run);
+  if (it == open_.end()) {
+    return absl::FailedPreconditionError(absl::StrCat("log of run ", run, " is not open"));
+  }
+  OpenLog& log = it->second;
+  if (offset > log.size) {
+    return absl::DataLossError(absl::StrCat("log of run ", run, ": chunk at ", offset,
+                                            " leaves a gap after ", log.size));
+  }
+  const int64_t skip = log.size - offset;
+  if (skip >= static_cast<int64_t>(bytes.size())) return absl::OkStatus();
+  bytes.remove_prefix(skip);
+  if (!log.fd.valid()) {
+    const std::string path = PathOf(run);
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+    log.fd.Reset(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
+    if (!log.fd.valid()) {
+      return absl::InternalError(absl::StrCat("open ", path, ": ", std::strerror(errno)));
+    }
+  }
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(log.fd.get(), bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return absl::InternalError(absl::StrCat("write log: ", std::strerror(errno)));
+    done += n;
+  }
+  log.size += bytes.size();
+  ++generation_;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> LogStore::Read(core::RunId run, int64_t offset, int64_t max_bytes) {
+  if (offset < 0) return absl::InvalidArgumentError("offset must not be negative");
+  UniqueFd fd(::open(PathOf(run).c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) {
+    if (errno == ENOENT) return std::string();  // nothing logged yet
+    return absl::InternalError(absl::StrCat("open log: ", std::strerror(errno)));
+  }
+  std::string out;
+  out.resize(max_bytes);
+  int64_t got = 0;
+  while (got < max_bytes) {
+    const ssize_t n = ::pread(fd.get(), out.data() + got, max_bytes - got, offset + got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return absl::InternalError(absl::StrCat("read log: ", std::strerror(errno)));
+    if (n == 0) break;
+    got += n;
+  }
+  out.resize(got);
+  return out;
+}
+
+int64_t LogStore::Size(core::RunId run) {
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = open_.find(run);
+    if (it != open_.end()) return it->second.size;
+  }
+  struct stat st;
+  return ::stat(PathOf(run).c_str(), &st) == 0 ? st.st_size : 0;
+}
+
+bool LogStore::WaitForData(core::RunId run, int64_t offset, absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  const uint64_t start_generation = generation_;
+  auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    auto it = open_.find(run);
+    if (it == open_.end()) return generation_ != start_generation;  // opened or closed since
+    return it->second.size > offset;
+  };
+  // A run that is not open now is either finished (the caller sees it from its status) or not
+  // started yet: in both cases wake on any change and let the caller look again.
+  if (!open_.count(run)) {
+    mu_.AwaitWithTimeout(absl::Condition(&ready), timeout);
+    return true;
+  }
+  return mu_.AwaitWithTimeout(absl::Condition(&ready), timeout);
+}
+
+}  // namespace hera::master
