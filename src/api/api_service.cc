@@ -1,0 +1,181 @@
+#include "api/api_service.h"
+
+#include <memory>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "api/http_errors.h"
+#include "api/request_util.h"
+#include "api/router.h"
+#include "api/run_routes.h"
+#include "core/json_codec.h"
+
+namespace hera::api {
+namespace {
+
+using nlohmann::json;
+
+void AddAuthRoutes(Router& r, const ApiContext& c) {
+  r.Add("POST", "/api/v1/auth/login", [c](HttpRequest& req) {
+    HERA_TRY(json body, JsonBody(req));
+    if (!body.is_object() || !body.contains("username") || !body["username"].is_string() ||
+        !body.contains("password") || !body["password"].is_string()) {
+      return ErrorResponse(absl::InvalidArgumentError(
+          "send {\"username\": \"...\", \"password\": \"...\"} as strings"));
+    }
+    const std::string username = body["username"];
+    HERA_TRY(std::string token, c.auth->Login(username, body["password"]));
+    HERA_TRY(core::User user, c.store->GetUserByName(username));
+    return JsonResponse(200, {{"token", token},
+                              {"user", {{"id", user.id},
+                                        {"username", user.username},
+                                        {"is_admin", user.is_admin}}}});
+  });
+  r.Add("POST", "/api/v1/auth/logout", Authenticated(c.auth, [c](HttpRequest& req,
+                                                                  const core::User&) {
+    const std::string token = req.Header("authorization").substr(7);
+    if (auto st = c.auth->Logout(token); !st.ok()) return ErrorResponse(st);
+    return JsonResponse(200, {{"ok", true}});
+  }));
+  r.Add("GET", "/api/v1/auth/me", Authenticated(c.auth, [](HttpRequest&, const core::User& u) {
+    return JsonResponse(200, {{"id", u.id}, {"username", u.username}, {"is_admin", u.is_admin}});
+  }));
+}
+
+void AddGroupRoutes(Router& r, const ApiContext& c) {
+  r.Add("GET", "/api/v1/groups", Authenticated(c.auth, [c](HttpRequest&, const core::User&) {
+    HERA_TRY(auto groups, c.store->ListGroups());
+    json items = json::array();
+    for (const auto& g : groups) items.push_back(core::GroupToJson(g, c.tz));
+    return JsonResponse(200, {{"items", items}, {"total", groups.size()}});
+  }));
+  r.Add("POST", "/api/v1/groups", Authenticated(c.auth, [c](HttpRequest& req,
+                                                            const core::User& u) {
+    HERA_TRY(json body, JsonBody(req));
+    HERA_TRY(core::Group g, c.engine->CreateGroup(body, u.username));
+    return JsonResponse(201, core::GroupToJson(g, c.tz));
+  }));
+  r.Add("GET", "/api/v1/groups/{id}", Authenticated(c.auth, [c](HttpRequest& req,
+                                                                const core::User&) {
+    HERA_TRY(int64_t id, PathId(req));
+    HERA_TRY(core::Group g, c.store->GetGroup(id));
+    return JsonResponse(200, core::GroupToJson(g, c.tz));
+  }));
+  r.Add("PATCH", "/api/v1/groups/{id}", Authenticated(c.auth, [c](HttpRequest& req,
+                                                                  const core::User& u) {
+    HERA_TRY(int64_t id, PathId(req));
+    HERA_TRY(json body, JsonBody(req));
+    HERA_TRY(core::Group g, c.engine->UpdateGroup(id, body, u.username));
+    return JsonResponse(200, core::GroupToJson(g, c.tz));
+  }));
+  r.Add("DELETE", "/api/v1/groups/{id}", Authenticated(c.auth, [c](HttpRequest& req,
+                                                                   const core::User& u) {
+    HERA_TRY(int64_t id, PathId(req));
+    if (auto st = c.engine->DeleteGroup(id, u.username); !st.ok()) return ErrorResponse(st);
+    HttpResponse resp;
+    resp.status = 204;
+    return resp;
+  }));
+}
+
+void AddJobRoutes(Router& r, const ApiContext& c) {
+  r.Add("GET", "/api/v1/jobs", Authenticated(c.auth, [c](HttpRequest& req, const core::User&) {
+    HERA_TRY(auto paging, Paging(req));
+    core::JobFilter f;
+    f.limit = paging.first;
+    f.offset = paging.second;
+    HERA_TRY(int64_t group, QueryInt(req, "group_id", 0, 1, INT64_MAX));
+    if (group) f.group_id = group;
+    if (auto q = req.query.find("q"); q != req.query.end()) f.q = q->second;
+    HERA_TRY(auto page, c.store->ListJobs(f));
+    json items = json::array();
+    for (const auto& j : page.items) items.push_back(core::JobToJson(j, c.tz));
+    return JsonResponse(200, {{"items", items}, {"total", page.total}});
+  }));
+  r.Add("POST", "/api/v1/jobs", Authenticated(c.auth, [c](HttpRequest& req, const core::User& u) {
+    HERA_TRY(json body, JsonBody(req));
+    HERA_TRY(core::Job j, c.engine->CreateJob(body, u.username));
+    return JsonResponse(201, core::JobToJson(j, c.tz));
+  }));
+  r.Add("GET", "/api/v1/jobs/{id}", Authenticated(c.auth, [c](HttpRequest& req,
+                                                              const core::User&) {
+    HERA_TRY(int64_t id, PathId(req));
+    HERA_TRY(core::Job j, c.store->GetJob(id));
+    return JsonResponse(200, core::JobToJson(j, c.tz));
+  }));
+  r.Add("PATCH", "/api/v1/jobs/{id}", Authenticated(c.auth, [c](HttpRequest& req,
+                                                                const core::User& u) {
+    HERA_TRY(int64_t id, PathId(req));
+    HERA_TRY(json body, JsonBody(req));
+    HERA_TRY(core::Job j, c.engine->UpdateJob(id, body, u.username));
+    return JsonResponse(200, core::JobToJson(j, c.tz));
+  }));
+  r.Add("DELETE", "/api/v1/jobs/{id}", Authenticated(c.auth, [c](HttpRequest& req,
+                                                                 const core::User& u) {
+    HERA_TRY(int64_t id, PathId(req));
+    if (auto st = c.engine->DeleteJob(id, u.username); !st.ok()) return ErrorResponse(st);
+    HttpResponse resp;
+    resp.status = 204;
+    return resp;
+  }));
+  r.Add("POST", "/api/v1/jobs/{id}/run", Authenticated(c.auth, [c](HttpRequest& req,
+                                                                   const core::User& u) {
+    HERA_TRY(int64_t id, PathId(req));
+    HERA_TRY(json body, JsonBody(req, /*empty_ok=*/true));
+    core::Trigger trigger = core::Trigger::kManual;
+    for (const auto& [key, value] : body.items()) {
+      if (key != "trigger") {
+        return ErrorResponse(absl::InvalidArgumentError(
+            absl::StrCat("field '", key, "': unknown field")));
+      }
+      const auto t = value.is_string() ? core::ParseTrigger(value.get<std::string>())
+                                       : std::nullopt;
+      if (!t || (*t != core::Trigger::kManual && *t != core::Trigger::kApi)) {
+        return ErrorResponse(absl::InvalidArgumentError(
+            absl::StrCat("field 'trigger': ", value.dump(),
+                         " is not a trigger this endpoint accepts (manual, api)")));
+      }
+      trigger = *t;
+    }
+    HERA_TRY(core::RunTicket t, c.engine->RunJob(id, trigger, u.username));
+    return JsonResponse(202, {{"run_id", t.run_id}, {"action_id", t.action_id}});
+  }));
+  r.Add("GET", "/api/v1/jobs/{id}/revisions", Authenticated(c.auth, [c](HttpRequest& req,
+                                                                        const core::User&) {
+    HERA_TRY(int64_t id, PathId(req));
+    HERA_TRY(core::Job job, c.store->GetJob(id));
+    HERA_TRY(auto revs, c.store->ListJobRevisions(job.id));
+    json items = json::array();
+    for (const auto& rev : revs) items.push_back(core::RevisionToJson(rev, c.tz));
+    return JsonResponse(200, {{"items", items}, {"total", revs.size()}});
+  }));
+  r.Add("GET", "/api/v1/jobs/{id}/actions", Authenticated(c.auth, [c](HttpRequest& req,
+                                                                      const core::User&) {
+    HERA_TRY(int64_t id, PathId(req));
+    HERA_TRY(core::Job job, c.store->GetJob(id));
+    absl::Time from = absl::InfinitePast(), to = absl::InfiniteFuture();
+    for (auto [name, t] : {std::pair{"from", &from}, std::pair{"to", &to}}) {
+      auto it = req.query.find(name);
+      if (it == req.query.end()) continue;
+      HERA_TRY(*t, ParseIsoTimeParam(name, it->second, c.tz));
+    }
+    HERA_TRY(auto actions, c.store->ListActions(job.id, from, to));
+    json items = json::array();
+    for (const auto& a : actions) items.push_back(core::ActionToJson(a, c.tz));
+    return JsonResponse(200, {{"items", items}, {"total", actions.size()}});
+  }));
+}
+
+}  // namespace
+
+HttpHandler MakeApiHandler(const ApiContext& ctx) {
+  auto router = std::make_shared<Router>();
+  router->Add("GET", "/healthz", [](HttpRequest&) { return JsonResponse(200, {{"status", "ok"}}); });
+  AddAuthRoutes(*router, ctx);
+  AddGroupRoutes(*router, ctx);
+  AddJobRoutes(*router, ctx);
+  AddRunRoutes(*router, ctx);
+  return [router](HttpRequest& req) { return router->Handle(req); };
+}
+
+}  // namespace hera::api

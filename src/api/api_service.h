@@ -1,0 +1,24 @@
+#pragma once
+// The /api/v1 endpoints (DESIGN.md §7) and /healthz, over the engine's commands, the store's
+// reads and the master's logs. Every endpoint but login and healthz needs a valid token.
+
+#include "absl/time/time.h"
+#include "api/auth.h"
+#include "api/http_types.h"
+#include "core/ports.h"
+#include "core/store.h"
+
+namespace hera::api {
+
+struct ApiContext {
+  core::Store* store = nullptr;             // reads
+  core::EngineCommands* engine = nullptr;   // every change
+  core::LogReader* logs = nullptr;
+  Auth* auth = nullptr;
+  absl::TimeZone tz = absl::UTCTimeZone();  // the zone times are shown in
+};
+
+// The handler serving every HTTP request. `ctx`'s pointers must outlive it.
+HttpHandler MakeApiHandler(const ApiContext& ctx);
+
+}  // namespace hera::api

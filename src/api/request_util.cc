@@ -1,0 +1,72 @@
+#include "api/request_util.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/time_format.h"
+
+namespace hera::api {
+
+absl::StatusOr<int64_t> PathId(const HttpRequest& req, const std::string& name) {
+  auto it = req.params.find(name);
+  int64_t id = 0;
+  if (it == req.params.end() || !absl::SimpleAtoi(it->second, &id) || id <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", it == req.params.end() ? "" : it->second, "' is not a valid id"));
+  }
+  return id;
+}
+
+absl::StatusOr<int64_t> QueryInt(const HttpRequest& req, const std::string& name,
+                                 int64_t fallback, int64_t lo, int64_t hi) {
+  auto it = req.query.find(name);
+  if (it == req.query.end() || it->second.empty()) return fallback;
+  int64_t v = 0;
+  if (!absl::SimpleAtoi(it->second, &v) || v < lo || v > hi) {
+    return absl::InvalidArgumentError(absl::StrCat("query parameter '", name, "': '", it->second,
+                                                   "' is not an integer in ", lo, "-", hi));
+  }
+  return v;
+}
+
+absl::StatusOr<std::pair<int64_t, int64_t>> Paging(const HttpRequest& req) {
+  auto limit = QueryInt(req, "limit", 100, 1, 10000);
+  if (!limit.ok()) return limit.status();
+  auto offset = QueryInt(req, "offset", 0, 0, INT64_MAX);
+  if (!offset.ok()) return offset.status();
+  return std::make_pair(*limit, *offset);
+}
+
+absl::StatusOr<nlohmann::json> JsonBody(const HttpRequest& req, bool empty_ok) {
+  if (req.body.empty() && empty_ok) return nlohmann::json::object();
+  if (req.body.empty()) return absl::InvalidArgumentError("the request body is empty; send JSON");
+  try {
+    return nlohmann::json::parse(req.body);
+  } catch (const nlohmann::json::parse_error& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the request body is not valid JSON (at byte ", e.byte, ")"));
+  }
+}
+
+absl::StatusOr<absl::Time> ParseIsoTimeParam(const std::string& name, const std::string& text,
+                                             const absl::TimeZone& tz) {
+  auto t = ParseIsoTime(text, tz);
+  if (!t.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("query parameter '", name, "': ", t.status().message()));
+  }
+  return t;
+}
+
+HttpHandler Authenticated(Auth* auth, UserHandler handler) {
+  return [auth, handler = std::move(handler)](HttpRequest& req) {
+    const std::string header = req.Header("authorization");
+    std::string token;
+    if (absl::StartsWithIgnoreCase(header, "bearer ")) token = header.substr(7);
+    auto user = auth->Authenticate(token);
+    if (!user.ok()) return ErrorResponse(user.status());
+    return handler(req, *user);
+  };
+}
+
+}  // namespace hera::api
