@@ -1,0 +1,87 @@
+#include "worker/local_worker.h"
+
+#include <variant>
+
+#include "absl/strings/str_cat.h"
+#include "exec/run_ledger.h"
+#include "worker/job_command.h"
+
+namespace hera::worker {
+
+absl::StatusOr<std::unique_ptr<LocalWorker>> LocalWorker::Create(
+    const LocalWorkerOptions& options, const Clock* clock) {
+  std::unique_ptr<LocalWorker> worker(new LocalWorker(options, clock));
+  const std::string ledger = options.data_dir + "/ledger";
+  // A crashed worker's children outlive it in their own process groups: end them before any
+  // run can be started again.
+  worker->leftovers_ = exec::KillLeftovers(ledger);
+  exec::JobRunnerOptions runner_options;
+  runner_options.kill_grace = options.kill_grace;
+  runner_options.ledger_dir = ledger;
+  auto runner = exec::JobRunner::Create(worker.get(), runner_options);
+  if (!runner.ok()) return runner.status();
+  worker->runner_ = *std::move(runner);
+  return worker;
+}
+
+LocalWorker::~LocalWorker() { Shutdown(); }
+
+void LocalWorker::Shutdown() {
+  if (runner_) runner_->Shutdown();
+}
+
+void LocalWorker::Dispatch(const std::string&, const core::DispatchOrder& order) {
+  auto command = CommandFor(order.type);
+  if (!command.ok()) {
+    ReportFailedStart(order.run_id, std::string(command.status().message()));
+    return;
+  }
+  exec::RunSpec spec;
+  spec.run_id = order.run_id;
+  spec.argv = command->argv;
+  spec.script = order.script;
+  spec.script_name = command->script_name;
+  spec.env = order.env;
+  spec.work_dir = absl::StrCat(options_.data_dir, "/work/", order.run_id);
+  spec.timeout = absl::Seconds(order.timeout_s);
+  if (auto st = runner_->Start(std::move(spec)); !st.ok()) {
+    ReportFailedStart(order.run_id, std::string(st.message()));
+  }
+}
+
+void LocalWorker::Cancel(const std::string&, core::RunId run) { runner_->Cancel(run); }
+
+void LocalWorker::ReportFailedStart(core::RunId run, const std::string& error) {
+  core::RunResult result;
+  result.run_id = run;
+  result.error = error;
+  result.ended_at = clock_->Now();
+  reports_->OnRunFinished(options_.id, result);
+}
+
+void LocalWorker::OnStarted(int64_t run_id, pid_t) {
+  reports_->OnRunStarted(options_.id, run_id, clock_->Now());
+}
+
+void LocalWorker::OnOutput(int64_t run_id, int64_t offset, std::string_view bytes) {
+  reports_->OnRunOutput(run_id, offset, bytes);
+}
+
+void LocalWorker::OnFinished(int64_t run_id, const exec::Outcome& outcome) {
+  core::RunResult result;
+  result.run_id = run_id;
+  result.ended_at = clock_->Now();
+  result.timed_out = outcome.timed_out;
+  result.cancelled = outcome.cancelled;
+  if (const auto* exited = std::get_if<exec::Exited>(&outcome.how)) {
+    result.exit_code = exited->code;
+  } else if (const auto* signaled = std::get_if<exec::Signaled>(&outcome.how)) {
+    result.signal = signaled->signal;
+  } else if (const auto* failed = std::get_if<exec::SpawnFailed>(&outcome.how);
+             failed && !outcome.cancelled) {
+    result.error = failed->error;  // a run cancelled before it spawned is just cancelled
+  }
+  reports_->OnRunFinished(options_.id, result);
+}
+
+}  // namespace hera::worker

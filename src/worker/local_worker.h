@@ -1,0 +1,62 @@
+#pragma once
+// The worker inside `hera standalone`: runs dispatched jobs as child processes through
+// exec::JobRunner and reports to the engine. The engine reaches it through core::WorkerPort,
+// the same port a remote worker implements, so it does not know the worker is in-process.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/clock.h"
+#include "core/ports.h"
+#include "exec/job_runner.h"
+
+namespace hera::worker {
+
+struct LocalWorkerOptions {
+  std::string id = "local";
+  std::string data_dir;  // work dirs in <data_dir>/work/<run>, the ledger in <data_dir>/ledger
+  int slots = 8;         // runs at once
+  absl::Duration kill_grace = absl::Seconds(5);  // SIGTERM → SIGKILL on cancel and timeout
+};
+
+class LocalWorker final : public core::WorkerPort, public exec::RunListener {
+ public:
+  // Kills processes left over by a previous crash of this worker (recorded in its ledger),
+  // then starts the runner. `clock` must outlive the worker.
+  static absl::StatusOr<std::unique_ptr<LocalWorker>> Create(const LocalWorkerOptions& options,
+                                                             const Clock* clock);
+  ~LocalWorker() override;
+
+  // Where reports go; call once, before the first Dispatch. `reports` must outlive the worker.
+  void Attach(core::RunReports* reports) { reports_ = reports; }
+  const std::string& id() const { return options_.id; }
+  int slots() const { return options_.slots; }
+  // Run ids whose processes were found alive from a previous crash and killed at Create().
+  const std::vector<int64_t>& leftovers() const { return leftovers_; }
+  // Kills every run (each reported finished with cancelled=true) and stops. Idempotent.
+  void Shutdown();
+
+  // core::WorkerPort
+  void Dispatch(const std::string& worker, const core::DispatchOrder& order) override;
+  void Cancel(const std::string& worker, core::RunId run) override;
+
+  // exec::RunListener
+  void OnStarted(int64_t run_id, pid_t pid) override;
+  void OnOutput(int64_t run_id, int64_t offset, std::string_view bytes) override;
+  void OnFinished(int64_t run_id, const exec::Outcome& outcome) override;
+
+ private:
+  LocalWorker(LocalWorkerOptions options, const Clock* clock)
+      : options_(std::move(options)), clock_(clock) {}
+  void ReportFailedStart(core::RunId run, const std::string& error);
+
+  const LocalWorkerOptions options_;
+  const Clock* const clock_;
+  core::RunReports* reports_ = nullptr;
+  std::vector<int64_t> leftovers_;
+  std::unique_ptr<exec::JobRunner> runner_;
+};
+
+}  // namespace hera::worker
