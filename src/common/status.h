@@ -6,13 +6,14 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "common/strings.h"
 
 namespace hera {
 
 // Returns `status` with `context: ` prefixed to its message; OK stays OK.
 inline absl::Status WithContext(const absl::Status& status, std::string_view context) {
   if (status.ok()) return status;
-  return absl::Status(status.code(), absl::StrCat(context, ": ", status.message()));
+  return absl::Status(status.code(), absl::StrCat(AsAbsl(context), ": ", status.message()));
 }
 
 }  // namespace hera
