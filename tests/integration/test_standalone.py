@@ -3,13 +3,12 @@
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 import unittest
 import urllib.request
 
-from hera_process import ADMIN_PASSWORD, HERA_BIN, ApiError, Hera
+from hera_process import HERA_BIN, ApiError, Hera
 
 
 @unittest.skipUnless(HERA_BIN, "HERA_BIN is not set")
