@@ -1,0 +1,73 @@
+#include "exec/proc_stat.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "common/unique_fd.h"
+
+namespace hera::exec {
+namespace {
+
+std::optional<std::string> ReadSmallFile(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return std::nullopt;
+  std::string data;
+  char buf[1024];
+  while (true) {
+    ssize_t n = ::read(fd.get(), buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return std::nullopt;
+    if (n == 0) break;
+    data.append(buf, static_cast<size_t>(n));
+  }
+  return data;
+}
+
+}  // namespace
+
+std::optional<ProcStat> ReadProcStat(pid_t pid) {
+  std::optional<std::string> data = ReadSmallFile(absl::StrCat("/proc/", pid, "/stat"));
+  if (!data) return std::nullopt;
+  // "pid (comm) state ppid pgrp ...": comm may contain spaces and parentheses, so the fields
+  // start after the LAST ')'.
+  size_t close = data->rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  std::vector<absl::string_view> fields =
+      absl::StrSplit(absl::string_view(*data).substr(close + 1), ' ', absl::SkipEmpty());
+  // fields[0] is field 3 (state), so field N is fields[N - 3].
+  if (fields.size() < 20 || fields[0].size() != 1) return std::nullopt;
+  ProcStat stat;
+  stat.state = fields[0][0];
+  if (!absl::SimpleAtoi(fields[5 - 3], &stat.pgrp) ||
+      !absl::SimpleAtoi(fields[22 - 3], &stat.start_time)) {
+    return std::nullopt;
+  }
+  return stat;
+}
+
+bool GroupHasLiveMembers(pid_t pgid, pid_t except) {
+  DIR* dir = ::opendir("/proc");
+  if (dir == nullptr) return false;
+  bool found = false;
+  while (const dirent* entry = ::readdir(dir)) {
+    pid_t pid = 0;
+    if (!absl::SimpleAtoi(entry->d_name, &pid) || pid == except) continue;
+    std::optional<ProcStat> stat = ReadProcStat(pid);
+    if (stat && stat->pgrp == pgid && stat->state != 'Z' && stat->state != 'X') {
+      found = true;
+      break;
+    }
+  }
+  ::closedir(dir);
+  return found;
+}
+
+}  // namespace hera::exec

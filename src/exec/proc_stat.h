@@ -1,0 +1,26 @@
+#pragma once
+// Reads the few /proc/<pid>/stat fields the runner needs to identify processes and groups.
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+
+namespace hera::exec {
+
+struct ProcStat {
+  char state = '?';         // Field 3: R, S, D, Z, T, ...
+  pid_t pgrp = 0;           // Field 5: process group id.
+  uint64_t start_time = 0;  // Field 22: start time in clock ticks since boot; with the pid it
+                            // identifies a process across pid reuse.
+};
+
+// Returns the fields of /proc/<pid>/stat, or nullopt if the process does not exist (or the
+// file cannot be parsed).
+std::optional<ProcStat> ReadProcStat(pid_t pid);
+
+// Returns true if some process other than `except` in process group `pgid` is alive, i.e.
+// exists and is not a zombie. Scans /proc, so it costs one read per process on the host.
+bool GroupHasLiveMembers(pid_t pgid, pid_t except = 0);
+
+}  // namespace hera::exec

@@ -1,0 +1,87 @@
+#include "exec/run_setup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string_view>
+#include <system_error>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+
+extern char** environ;  // NOLINT: POSIX declares it nowhere in a header.
+
+namespace hera::exec {
+namespace {
+
+absl::Status WriteAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return absl::ErrnoToStatus(errno, "write");
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status WriteScript(const std::string& path, std::string_view script) {
+  // O_NOFOLLOW: a job must not be able to redirect the next run's script through a symlink.
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd.valid()) return absl::ErrnoToStatus(errno, absl::StrCat("create ", path));
+  // An existing file keeps its old mode under O_CREAT; the script may hold secrets.
+  if (::fchmod(fd.get(), 0600) < 0) return absl::ErrnoToStatus(errno, absl::StrCat("chmod ", path));
+  absl::Status status = WriteAll(fd.get(), script);
+  if (!status.ok()) return absl::Status(status.code(), absl::StrCat(path, ": ", status.message()));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<UniqueFd> PrepareWorkDir(const RunSpec& spec) {
+  std::error_code ec;
+  std::filesystem::create_directories(spec.work_dir, ec);
+  if (ec) {
+    return absl::ErrnoToStatus(ec.value(), absl::StrCat("create work dir ", spec.work_dir));
+  }
+  if (!spec.script_name.empty()) {
+    absl::Status status =
+        WriteScript(absl::StrCat(spec.work_dir, "/", spec.script_name), spec.script);
+    if (!status.ok()) return status;
+  }
+  std::string log_path = absl::StrCat(spec.work_dir, "/", kOutputLogName);
+  UniqueFd log(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+  if (!log.valid()) return absl::ErrnoToStatus(errno, absl::StrCat("open ", log_path));
+  return log;
+}
+
+std::vector<std::string> MergeEnvironment(
+    const std::vector<std::string>& base,
+    const std::vector<std::pair<std::string, std::string>>& overrides) {
+  std::vector<std::string> env = base;
+  // Keys are copies: views into `env` would dangle when entries are replaced or the vector grows.
+  absl::flat_hash_map<std::string, size_t> index;  // key -> position in env
+  for (size_t i = 0; i < env.size(); ++i) {
+    index[env[i].substr(0, env[i].find('='))] = i;
+  }
+  for (const auto& [key, value] : overrides) {
+    std::string entry = absl::StrCat(key, "=", value);
+    auto [it, inserted] = index.try_emplace(key, env.size());
+    if (inserted) {
+      env.push_back(std::move(entry));
+    } else {
+      env[it->second] = std::move(entry);
+    }
+  }
+  return env;
+}
+
+std::vector<std::string> CurrentEnvironment() {
+  std::vector<std::string> env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) env.emplace_back(*e);
+  return env;
+}
+
+}  // namespace hera::exec

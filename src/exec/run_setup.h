@@ -1,0 +1,27 @@
+#pragma once
+// Prepares a run's work directory and environment before its process is spawned.
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/unique_fd.h"
+#include "exec/run_spec.h"
+
+namespace hera::exec {
+
+// Creates spec.work_dir (mkdir -p), writes spec.script to work_dir/script_name (mode 0600) and
+// opens work_dir/output.log for appending (created with mode 0600). Returns the log's fd
+// (O_CLOEXEC), or the failing step with its errno.
+absl::StatusOr<UniqueFd> PrepareWorkDir(const RunSpec& spec);
+
+// Returns `base` ("KEY=value" entries, e.g. a copy of environ) with `overrides` applied: an
+// override replaces the entry with the same key, or is appended. Later overrides win.
+std::vector<std::string> MergeEnvironment(
+    const std::vector<std::string>& base,
+    const std::vector<std::pair<std::string, std::string>>& overrides);
+
+// Returns a copy of this process's environment.
+std::vector<std::string> CurrentEnvironment();
+
+}  // namespace hera::exec

@@ -1,0 +1,85 @@
+#include "exec/run_setup.h"
+
+#include <sys/stat.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "exec/test_util.h"
+#include "gtest/gtest.h"
+
+namespace hera::exec {
+namespace {
+
+using ::hera::exec::testing::Command;
+using ::hera::exec::testing::TempDir;
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+TEST(MergeEnvironmentTest, OverridesAndAppends) {
+  std::vector<std::string> env = MergeEnvironment(
+      {"A=1", "PATH=/bin", "B=x=y"}, {{"PATH", "/opt/bin"}, {"C", "3"}, {"C", "4"}, {"B", ""}});
+  EXPECT_EQ(env, (std::vector<std::string>{"A=1", "PATH=/opt/bin", "B=", "C=4"}));
+}
+
+TEST(ValidateRunSpecTest, RejectsBadFields) {
+  RunSpec good = Command(1, {"true"}, "/tmp/x");
+  EXPECT_TRUE(ValidateRunSpec(good).ok());
+  RunSpec spec = good;
+  spec.argv.clear();
+  EXPECT_EQ(ValidateRunSpec(spec).code(), absl::StatusCode::kInvalidArgument);
+  spec = good;
+  spec.work_dir.clear();
+  EXPECT_EQ(ValidateRunSpec(spec).code(), absl::StatusCode::kInvalidArgument);
+  for (const char* name : {"../x.sh", "a/b.sh", "..", "output.log"}) {
+    spec = good;
+    spec.script_name = name;
+    EXPECT_EQ(ValidateRunSpec(spec).code(), absl::StatusCode::kInvalidArgument) << name;
+  }
+  spec = good;
+  spec.env = {{"A=B", "1"}};
+  EXPECT_EQ(ValidateRunSpec(spec).code(), absl::StatusCode::kInvalidArgument);
+  spec = good;
+  spec.script = "echo orphan";
+  EXPECT_EQ(ValidateRunSpec(spec).code(), absl::StatusCode::kInvalidArgument);
+  spec = good;
+  spec.timeout = absl::Seconds(-1);
+  EXPECT_EQ(ValidateRunSpec(spec).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(PrepareWorkDirTest, CreatesDirWritesScriptOpensLog) {
+  TempDir tmp;
+  RunSpec spec = Command(1, {"bash", "s.sh"}, tmp.Sub("a/b/c"));
+  spec.script = "echo hi\n";
+  spec.script_name = "s.sh";
+  // An old script with a looser mode is replaced, and its mode tightened.
+  std::filesystem::create_directories(spec.work_dir);
+  { std::ofstream(spec.work_dir + "/s.sh") << "old old old old\n"; }
+  ::chmod((spec.work_dir + "/s.sh").c_str(), 0755);
+
+  absl::StatusOr<UniqueFd> log = PrepareWorkDir(spec);
+  ASSERT_TRUE(log.ok()) << log.status();
+  EXPECT_EQ(ReadAll(spec.work_dir + "/s.sh"), "echo hi\n");
+  struct stat st;
+  ASSERT_EQ(::stat((spec.work_dir + "/s.sh").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  ASSERT_EQ(::write(log->get(), "x", 1), 1);
+  EXPECT_EQ(ReadAll(spec.work_dir + "/output.log"), "x");
+}
+
+TEST(PrepareWorkDirTest, ReportsUncreatableDir) {
+  TempDir tmp;
+  { std::ofstream(tmp.Sub("file")) << "x"; }
+  RunSpec spec = Command(1, {"true"}, tmp.Sub("file/sub"));
+  absl::StatusOr<UniqueFd> log = PrepareWorkDir(spec);
+  ASSERT_FALSE(log.ok());
+  EXPECT_NE(log.status().message().find("create work dir"), std::string::npos) << log.status();
+}
+
+}  // namespace
+}  // namespace hera::exec
