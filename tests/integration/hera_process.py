@@ -36,12 +36,14 @@ class Hera:
         env = dict(os.environ, HERA_ADMIN_PASSWORD=ADMIN_PASSWORD)
         self.log_path = os.path.join(self.data_dir, "server.log")
         os.makedirs(self.data_dir, exist_ok=True)
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [HERA_BIN, "standalone", "--data-dir", self.data_dir, "--bind", "127.0.0.1",
-             "--http-port", "0", "--grpc-port", "0", "--kill-grace", "1"] + self.extra_args,
-            stdout=log, stderr=subprocess.STDOUT, env=env)
         ports = os.path.join(self.data_dir, "ports.json")
+        if os.path.exists(ports):
+            os.remove(ports)  # left by a process that was killed: not this one's
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(
+                [HERA_BIN, "standalone", "--data-dir", self.data_dir, "--bind", "127.0.0.1",
+                 "--http-port", "0", "--grpc-port", "0", "--kill-grace", "1"] + self.extra_args,
+                stdout=log, stderr=subprocess.STDOUT, env=env)
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -119,8 +121,9 @@ class Hera:
         return self.post("/api/v1/groups", body)
 
     def create_job(self, group_id, name, script, **fields):
-        return self.post("/api/v1/jobs", dict(name=name, group_id=group_id, type="shell",
-                                              script=script, **fields))
+        body = dict(name=name, group_id=group_id, type="shell", script=script)
+        body.update(fields)
+        return self.post("/api/v1/jobs", body)
 
     def run_job(self, job_id):
         return self.post(f"/api/v1/jobs/{job_id}/run", {"trigger": "manual"})
