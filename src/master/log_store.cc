@@ -26,23 +26,25 @@ std::string LogStore::PathOf(core::RunId run) const {
 }
 
 void LogStore::OpenRun(core::RunId run) {
-  absl::MutexLock lock(&mu_);
+  std::unique_lock lock(mu_);
   if (open_.count(run)) return;
   OpenLog log;
   struct stat st;
   if (::stat(PathOf(run).c_str(), &st) == 0) log.size = st.st_size;
   open_.emplace(run, std::move(log));
   ++generation_;
+  changed_.notify_all();
 }
 
 void LogStore::CloseRun(core::RunId run) {
-  absl::MutexLock lock(&mu_);
+  std::unique_lock lock(mu_);
   open_.erase(run);
   ++generation_;
+  changed_.notify_all();
 }
 
 absl::Status LogStore::Append(core::RunId run, int64_t offset, std::string_view bytes) {
-  absl::MutexLock lock(&mu_);
+  std::unique_lock lock(mu_);
   auto it = open_.find(run);
   if (it == open_.end()) {
     return absl::FailedPreconditionError(absl::StrCat("log of run ", run, " is not open"));
@@ -72,6 +74,7 @@ absl::Status LogStore::Append(core::RunId run, int64_t offset, std::string_view 
   }
   log.size += bytes.size();
   ++generation_;
+  changed_.notify_all();
   return absl::OkStatus();
 }
 
@@ -98,7 +101,7 @@ absl::StatusOr<std::string> LogStore::Read(core::RunId run, int64_t offset, int6
 
 int64_t LogStore::Size(core::RunId run) {
   {
-    absl::MutexLock lock(&mu_);
+    std::unique_lock lock(mu_);
     auto it = open_.find(run);
     if (it != open_.end()) return it->second.size;
   }
@@ -107,20 +110,18 @@ int64_t LogStore::Size(core::RunId run) {
 }
 
 bool LogStore::WaitForData(core::RunId run, int64_t offset, absl::Duration timeout) {
-  absl::MutexLock lock(&mu_);
+  std::unique_lock lock(mu_);
   const uint64_t start_generation = generation_;
-  auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  const bool was_open = open_.count(run) > 0;
+  auto ready = [&] {
     auto it = open_.find(run);
     if (it == open_.end()) return generation_ != start_generation;  // opened or closed since
     return it->second.size > offset;
   };
-  // A run that is not open now is either finished (the caller sees it from its status) or not
-  // started yet: in both cases wake on any change and let the caller look again.
-  if (!open_.count(run)) {
-    mu_.AwaitWithTimeout(absl::Condition(&ready), timeout);
-    return true;
-  }
-  return mu_.AwaitWithTimeout(absl::Condition(&ready), timeout);
+  const bool woke = changed_.wait_for(lock, absl::ToChronoNanoseconds(timeout), ready);
+  // A run that was not open is finished (the caller sees it from its status) or not started
+  // yet: either way the caller should look again.
+  return woke || !was_open;
 }
 
 }  // namespace hera::master

@@ -4,13 +4,15 @@
 // Thread-safe.
 
 #include <cstdint>
+#include <condition_variable>
 #include <map>
+#include <mutex>
 #include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "common/unique_fd.h"
 #include "core/model.h"
 #include "core/ports.h"
@@ -45,9 +47,11 @@ class LogStore final : public core::LogReader {
   };
 
   const std::string dir_;
-  mutable absl::Mutex mu_;
-  std::map<core::RunId, OpenLog> open_ ABSL_GUARDED_BY(mu_);
-  uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;  // bumped on every change, for waiters
+  // std::mutex rather than absl::Mutex: Debian's Abseil is not built for ThreadSanitizer.
+  std::mutex mu_;
+  std::condition_variable changed_;  // notified on every change of open_
+  std::map<core::RunId, OpenLog> open_;  // guarded by mu_
+  uint64_t generation_ = 0;              // guarded by mu_; bumped on every change
 };
 
 }  // namespace hera::master
