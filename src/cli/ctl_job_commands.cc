@@ -1,0 +1,278 @@
+// `hera ctl job create|list|show|update|delete`.
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "cli/ctl_context.h"
+#include "cli/ctl_format.h"
+#include "cli/ctl_http_client.h"
+#include "cli/ctl_job_flags.h"
+#include "cli/ctl_table_printer.h"
+#include "common/status.h"
+
+namespace hera::cli {
+namespace {
+
+// Raw storage CLI11 writes into; ToJobFlags() keeps only what was given.
+struct JobFlagStorage {
+  int64_t id = 0;
+  std::string file, name, type, script, script_file, description, host_group, cron, timezone,
+      priority;
+  int64_t group_id = 0, timeout_s = 0, retry_count = 0, retry_interval_s = 0;
+  bool enabled = true;
+  std::vector<std::string> configs;
+  CLI::Option *file_opt, *name_opt, *type_opt, *script_opt, *script_file_opt, *description_opt,
+      *host_group_opt, *cron_opt, *timezone_opt, *priority_opt, *group_opt, *timeout_opt,
+      *retry_opt, *retry_interval_opt, *enabled_opt;
+
+  JobFlags ToJobFlags() const {
+    JobFlags f;
+    auto str = [](CLI::Option* o, const std::string& v) {
+      return Given(o) ? std::optional<std::string>(v) : std::nullopt;
+    };
+    auto num = [](CLI::Option* o, int64_t v) {
+      return Given(o) ? std::optional<int64_t>(v) : std::nullopt;
+    };
+    f.file = str(file_opt, file);
+    f.name = str(name_opt, name);
+    f.type = str(type_opt, type);
+    f.script = str(script_opt, script);
+    f.script_file = str(script_file_opt, script_file);
+    f.description = str(description_opt, description);
+    f.host_group = str(host_group_opt, host_group);
+    f.cron = str(cron_opt, cron);
+    f.timezone = str(timezone_opt, timezone);
+    f.priority = str(priority_opt, priority);
+    f.group_id = num(group_opt, group_id);
+    f.timeout_s = num(timeout_opt, timeout_s);
+    f.retry_count = num(retry_opt, retry_count);
+    f.retry_interval_s = num(retry_interval_opt, retry_interval_s);
+    if (Given(enabled_opt)) f.enabled = enabled;
+    f.configs = configs;
+    return f;
+  }
+};
+
+// The flags shared by create and update.
+void AddDefinitionFlags(CLI::App* cmd, JobFlagStorage* s) {
+  s->file_opt = cmd->add_option("--file", s->file,
+                                "JSON file with the job definition (- for stdin); flags "
+                                "override its fields");
+  s->name_opt = cmd->add_option("--name", s->name, "Job name");
+  s->group_opt = cmd->add_option("--group", s->group_id, "Group id")->check(CLI::PositiveNumber);
+  s->type_opt = cmd->add_option("--type", s->type, "Job type (default on create: shell)")
+                    ->check(CLI::IsMember({"shell", "python", "hive", "spark_sql", "java"}));
+  s->script_opt = cmd->add_option("--script", s->script, "The script text");
+  s->script_file_opt =
+      cmd->add_option("--script-file", s->script_file, "Read the script from a file (- for stdin)");
+  s->script_opt->excludes(s->script_file_opt);
+  s->description_opt = cmd->add_option("--description", s->description, "Description");
+  s->timeout_opt = cmd->add_option("--timeout", s->timeout_s, "Timeout in seconds (0: none)")
+                       ->check(CLI::NonNegativeNumber);
+  s->retry_opt = cmd->add_option("--retry", s->retry_count, "Retries after a failure")
+                     ->check(CLI::NonNegativeNumber);
+  s->retry_interval_opt =
+      cmd->add_option("--retry-interval", s->retry_interval_s, "Seconds between retries")
+          ->check(CLI::NonNegativeNumber);
+  s->host_group_opt = cmd->add_option("--host-group", s->host_group, "Workers that may run it");
+  s->cron_opt = cmd->add_option("--cron", s->cron, "Cron schedule (empty: none)");
+  s->timezone_opt = cmd->add_option("--timezone", s->timezone, "Time zone of the cron schedule");
+  s->priority_opt = cmd->add_option("--priority", s->priority, "low, medium or high")
+                        ->check(CLI::IsMember({"low", "medium", "high"}));
+  s->enabled_opt = cmd->add_option("--enabled", s->enabled, "true or false");
+  cmd->add_option("--config", s->configs, "Job config KEY=VALUE (repeatable)");
+}
+
+absl::Status CreateJob(CtlContext& ctx, const JobFlagStorage& s) {
+  HERA_ASSIGN_OR_RETURN(Json body, BuildJobBody(s.ToJobFlags(), JobBodyKind::kCreate));
+  HERA_ASSIGN_OR_RETURN(ApiClient * api, ctx.Api());
+  HERA_ASSIGN_OR_RETURN(Json job, api->Post("/jobs", body));
+  if (ctx.json) {
+    PrintJson(job);
+  } else {
+    Print(absl::StrCat(FieldText(job, "id"), "\n"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status UpdateJob(CtlContext& ctx, const JobFlagStorage& s) {
+  HERA_ASSIGN_OR_RETURN(ApiClient * api, ctx.Api());
+  const JobFlags flags = s.ToJobFlags();
+  Json current_configs;
+  if (!flags.configs.empty()) {
+    // PATCH replaces "configs" as a whole; --config adds to what the job has. There is no
+    // version precondition in the API, so a concurrent edit of configs can be lost.
+    HERA_ASSIGN_OR_RETURN(Json job, api->Get(absl::StrCat("/jobs/", s.id)));
+    if (job.contains("configs")) current_configs = job["configs"];
+  }
+  HERA_ASSIGN_OR_RETURN(Json body, BuildJobBody(flags, JobBodyKind::kUpdate, current_configs));
+  HERA_ASSIGN_OR_RETURN(Json job, api->Patch(absl::StrCat("/jobs/", s.id), body));
+  if (ctx.json) {
+    PrintJson(job);
+  } else {
+    Print(absl::StrCat("job ", s.id, " updated (version ", FieldText(job, "version"), ")\n"));
+  }
+  return absl::OkStatus();
+}
+
+struct ListFlags {
+  int64_t group_id = 0;
+  CLI::Option* group_opt = nullptr;
+  std::string query;
+  CLI::Option* query_opt = nullptr;
+  int64_t limit = 0;
+  CLI::Option* limit_opt = nullptr;
+};
+
+// "0 2 * * *", "after 12, 15", "0 2 * * * + after 12" or "-".
+std::string ScheduleText(const Json& job) {
+  if (!job.contains("schedule") || !job["schedule"].is_object()) return "-";
+  const Json& s = job["schedule"];
+  std::string cron =
+      s.contains("cron") && s["cron"].is_string() ? s["cron"].get<std::string>() : "";
+  std::vector<std::string> deps;
+  if (s.contains("depends_on") && s["depends_on"].is_array()) {
+    for (const Json& d : s["depends_on"]) deps.push_back(FieldText(d, "job_id"));
+  }
+  std::string text = cron;
+  if (!deps.empty()) {
+    absl::StrAppend(&text, text.empty() ? "" : " + ", "after ", absl::StrJoin(deps, ", "));
+  }
+  return text.empty() ? "-" : text;
+}
+
+absl::Status ListJobs(CtlContext& ctx, const ListFlags& flags) {
+  HERA_ASSIGN_OR_RETURN(ApiClient * api, ctx.Api());
+  std::vector<std::string> query;
+  if (Given(flags.group_opt)) query.push_back(absl::StrCat("group_id=", flags.group_id));
+  if (Given(flags.query_opt)) query.push_back("q=" + HttpClient::Escape(flags.query));
+  if (Given(flags.limit_opt)) query.push_back(absl::StrCat("limit=", flags.limit));
+  std::string path = "/jobs";
+  if (!query.empty()) absl::StrAppend(&path, "?", absl::StrJoin(query, "&"));
+  HERA_ASSIGN_OR_RETURN(Json resp, api->Get(path));
+  if (ctx.json) {
+    PrintJson(resp);
+    return absl::OkStatus();
+  }
+  const Json items = resp.is_object() && resp.contains("items") ? resp["items"] : Json::array();
+  TablePrinter table({"ID", "GROUP", "NAME", "TYPE", "SCHEDULE", "ENABLED", "OWNER"});
+  table.SetAlign(0, TablePrinter::Align::kRight);
+  table.SetAlign(1, TablePrinter::Align::kRight);
+  for (const Json& job : items) {
+    table.AddRow({FieldText(job, "id"), FieldText(job, "group_id"), FieldText(job, "name"),
+                  FieldText(job, "type"), ScheduleText(job), FieldText(job, "enabled"),
+                  FieldText(job, "owner")});
+  }
+  Print(table.Render(StdoutColor()));
+  if (resp.contains("total") && resp["total"].is_number_integer() &&
+      resp["total"].get<int64_t>() > static_cast<int64_t>(items.size())) {
+    std::fprintf(stderr, "(%zu of %lld jobs shown; use --limit to see more)\n", items.size(),
+                 static_cast<long long>(resp["total"].get<int64_t>()));  // NOLINT
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ShowJob(CtlContext& ctx, int64_t id) {
+  HERA_ASSIGN_OR_RETURN(ApiClient * api, ctx.Api());
+  HERA_ASSIGN_OR_RETURN(Json job, api->Get(absl::StrCat("/jobs/", id)));
+  if (ctx.json) {
+    PrintJson(job);
+    return absl::OkStatus();
+  }
+  const Json schedule = job.contains("schedule") ? job["schedule"] : Json::object();
+  const Json retry = job.contains("retry") ? job["retry"] : Json::object();
+  std::vector<std::string> deps;
+  if (schedule.contains("depends_on") && schedule["depends_on"].is_array()) {
+    for (const Json& d : schedule["depends_on"]) {
+      deps.push_back(absl::StrCat(FieldText(d, "job_id"), " (", FieldText(d, "period"), ")"));
+    }
+  }
+  std::vector<std::pair<std::string, std::string>> fields = {
+      {"id", FieldText(job, "id")},
+      {"name", FieldText(job, "name")},
+      {"group", FieldText(job, "group_id")},
+      {"type", FieldText(job, "type")},
+      {"description", FieldText(job, "description")},
+      {"owner", FieldText(job, "owner")},
+      {"enabled", FieldText(job, "enabled")},
+      {"cron", FieldText(schedule, "cron")},
+      {"timezone", FieldText(schedule, "timezone")},
+      {"depends on", deps.empty() ? "-" : absl::StrJoin(deps, ", ")},
+      {"self dependency", FieldText(schedule, "self_dependency")},
+      {"retry",
+       absl::StrCat(FieldText(retry, "count"), " every ", FieldText(retry, "interval_s"), "s")},
+      {"timeout", absl::StrCat(FieldText(job, "timeout_s"), "s")},
+      {"host group", FieldText(job, "host_group")},
+      {"priority", FieldText(job, "priority")},
+      {"concurrent", FieldText(job, "allow_concurrent")},
+      {"version", FieldText(job, "version")},
+      {"created", LocalTimeText(job, "created_at")},
+      {"updated", LocalTimeText(job, "updated_at")},
+  };
+  if (job.contains("configs") && job["configs"].is_object()) {
+    for (const auto& [key, value] : job["configs"].items()) {
+      fields.emplace_back(absl::StrCat("config ", key),
+                          value.is_string() ? value.get<std::string>() : value.dump());
+    }
+  }
+  Print(RenderFields(fields));
+  // The script is printed as stored, not through CellText, so it can be copied back.
+  const std::string script =
+      job.contains("script") && job["script"].is_string() ? job["script"].get<std::string>() : "";
+  Print("script:\n");
+  Print(script);
+  if (!script.empty() && script.back() != '\n') Print("\n");
+  return absl::OkStatus();
+}
+
+absl::Status DeleteJob(CtlContext& ctx, int64_t id) {
+  HERA_ASSIGN_OR_RETURN(ApiClient * api, ctx.Api());
+  HERA_RETURN_IF_ERROR(api->Delete(absl::StrCat("/jobs/", id)).status());
+  if (ctx.json) {
+    PrintJson(Json{{"deleted", id}});
+  } else {
+    Print(absl::StrCat("job ", id, " deleted\n"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void AddJobCommands(CLI::App* ctl, const std::shared_ptr<CtlContext>& ctx) {
+  CLI::App* job = ctl->add_subcommand("job", "Jobs: definitions of what runs and when");
+  job->require_subcommand(1);
+
+  auto create_flags = std::make_shared<JobFlagStorage>();
+  CLI::App* create = job->add_subcommand("create", "Create a job; prints its id");
+  AddDefinitionFlags(create, create_flags.get());
+  create->callback(
+      [ctx, create_flags] { RunCommand([&] { return CreateJob(*ctx, *create_flags); }); });
+
+  auto list_flags = std::make_shared<ListFlags>();
+  CLI::App* list = job->add_subcommand("list", "List jobs");
+  list_flags->group_opt = list->add_option("--group", list_flags->group_id, "Only this group")
+                              ->check(CLI::PositiveNumber);
+  list_flags->query_opt = list->add_option("-q,--query", list_flags->query, "Search text");
+  list_flags->limit_opt =
+      list->add_option("--limit", list_flags->limit, "At most N jobs")->check(CLI::PositiveNumber);
+  list->callback([ctx, list_flags] { RunCommand([&] { return ListJobs(*ctx, *list_flags); }); });
+
+  auto id = std::make_shared<int64_t>(0);
+  CLI::App* show = job->add_subcommand("show", "Show a job's fields and script");
+  show->add_option("ID", *id, "Job id")->required()->check(CLI::PositiveNumber);
+  show->callback([ctx, id] { RunCommand([&] { return ShowJob(*ctx, *id); }); });
+
+  auto update_flags = std::make_shared<JobFlagStorage>();
+  CLI::App* update = job->add_subcommand("update", "Change the given fields of a job");
+  update->add_option("ID", update_flags->id, "Job id")->required()->check(CLI::PositiveNumber);
+  AddDefinitionFlags(update, update_flags.get());
+  update->callback(
+      [ctx, update_flags] { RunCommand([&] { return UpdateJob(*ctx, *update_flags); }); });
+
+  CLI::App* del = job->add_subcommand("delete", "Delete a job");
+  del->add_option("ID", *id, "Job id")->required()->check(CLI::PositiveNumber);
+  del->callback([ctx, id] { RunCommand([&] { return DeleteJob(*ctx, *id); }); });
+}
+
+}  // namespace hera::cli
