@@ -2,6 +2,7 @@
 // Time comes only through Clock so that core logic and tests can run on a fake one.
 
 #include "absl/synchronization/mutex.h"
+#include "common/mutex_lock.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 
@@ -25,15 +26,15 @@ class FakeClock final : public Clock {
  public:
   explicit FakeClock(absl::Time start) : now_(start) {}
   absl::Time Now() const override {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     return now_;
   }
   void Set(absl::Time t) {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     now_ = t;
   }
   void Advance(absl::Duration d) {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     now_ += d;
   }
 

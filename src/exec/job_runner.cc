@@ -19,7 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
 #include "exec/child_process.h"
-#include "exec/mutex_lock.h"
+#include "common/mutex_lock.h"
 #include "exec/proc_stat.h"
 #include "exec/run_setup.h"
 

@@ -14,7 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "exec/job_runner.h"
-#include "exec/mutex_lock.h"
+#include "common/mutex_lock.h"
 #include "gtest/gtest.h"
 
 namespace hera::exec::testing {

@@ -18,7 +18,7 @@
 #include "core/store.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "store/mutex_lock.h"
+#include "common/mutex_lock.h"
 #include "store/store_contract.h"
 
 namespace hera::store {

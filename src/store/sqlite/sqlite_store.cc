@@ -13,7 +13,7 @@
 #include "common/status.h"
 #include "common/strings.h"
 #include "store/migrations/migrations.h"
-#include "store/mutex_lock.h"
+#include "common/mutex_lock.h"
 #include "store/sqlite/sqlite_migrate.h"
 #include "store/sqlite/sqlite_rows.h"
 
