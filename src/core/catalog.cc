@@ -2,7 +2,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/job_graph.h"
 #include "core/json_codec.h"
+#include "cron/cron_expr.h"
 
 namespace hera::core {
 namespace {
@@ -154,19 +156,55 @@ absl::Status Catalog::CheckJob(const Job& job) const {
                                                  "' already exists in group ", job.group_id,
                                                  " (id ", it->second, ")"));
   }
+  if (!job.schedule.cron.empty()) {
+    auto cron = cron::CronExpr::Parse(job.schedule.cron);
+    if (!cron.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("field 'schedule.cron': ", cron.status().message()));
+    }
+  }
+  std::vector<JobId> upstreams;
   for (size_t i = 0; i < job.schedule.depends_on.size(); ++i) {
     const JobId up = job.schedule.depends_on[i].job_id;
+    upstreams.push_back(up);
     const std::string field = absl::StrCat("schedule.depends_on[", i, "].job_id");
     if (up == job.id) {
       return absl::InvalidArgumentError(absl::StrCat("field '", field,
                                                      "': a job cannot depend on itself "
                                                      "(use schedule.self_dependency)"));
     }
-    if (!FindJob(up)) {
+    const Job* upstream = FindJob(up);
+    if (!upstream) {
       return absl::NotFoundError(absl::StrCat("field '", field, "': job ", up, " does not exist"));
+    }
+    if (job.enabled && !upstream->enabled) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "field '", field, "': job ", up, " ('", upstream->name,
+          "') is disabled; an enabled job cannot depend on it"));
+    }
+  }
+  if (!upstreams.empty()) {
+    const JobGraph graph = JobGraph::FromJobs(AllJobs());
+    if (auto cycle = FindCycleIfSaved(graph, job.id, upstreams)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("field 'schedule.depends_on': ", DescribeCycleIfSaved(job.id, *cycle)));
     }
   }
   return absl::OkStatus();
+}
+
+std::vector<const Job*> Catalog::AllJobs() const {
+  std::vector<const Job*> out;
+  out.reserve(jobs_.size());
+  for (const auto& [id, j] : jobs_) out.push_back(&j);
+  return out;
+}
+
+std::vector<JobId> Catalog::JobIds() const {
+  std::vector<JobId> out;
+  out.reserve(jobs_.size());
+  for (const auto& [id, j] : jobs_) out.push_back(id);
+  return out;
 }
 
 absl::StatusOr<Job> Catalog::PrepareNewJob(JobId id, const json& body, const std::string& actor,

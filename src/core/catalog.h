@@ -27,6 +27,11 @@ class Catalog {
   const Group* FindGroup(GroupId id) const;
   const Job* FindJob(JobId id) const;
   size_t job_count() const { return jobs_.size(); }
+  // Every job / job id, by id.
+  std::vector<const Job*> AllJobs() const;
+  std::vector<JobId> JobIds() const;
+  // The jobs that depend directly on `id`.
+  std::vector<JobId> Dependents(JobId id) const;
 
   // Validates `body` as a new group and returns it (id `id`), without changing the catalog.
   absl::StatusOr<Group> PrepareNewGroup(GroupId id, const nlohmann::json& body,
@@ -54,7 +59,6 @@ class Catalog {
  private:
   absl::Status CheckJob(const Job& job) const;
   absl::Status CheckGroupPlacement(const Group& group) const;
-  std::vector<JobId> Dependents(JobId id) const;
 
   std::map<GroupId, Group> groups_;
   std::map<JobId, Job> jobs_;

@@ -126,6 +126,7 @@ struct Action {
   int64_t job_version = 0;         // the job revision this action captured
   std::vector<ActionId> upstream;  // linked upstream actions
   std::string reason;              // why it is skipped / waiting / failed
+  bool manual = false;  // created by a manual or API run, not by the schedule
   absl::Time created_at = absl::UnixEpoch();
   absl::Time updated_at = absl::UnixEpoch();
 };

@@ -27,23 +27,6 @@ int QueueRank(Trigger t) {
   return 5;
 }
 
-ActionStatus ActionStatusOf(RunStatus s) {
-  switch (s) {
-    case RunStatus::kQueued:
-      return ActionStatus::kQueued;
-    case RunStatus::kRunning:
-      return ActionStatus::kRunning;
-    case RunStatus::kSuccess:
-      return ActionStatus::kSuccess;
-    case RunStatus::kCancelled:
-      return ActionStatus::kCancelled;
-    case RunStatus::kFailed:
-    case RunStatus::kLost:
-      return ActionStatus::kFailed;
-  }
-  return ActionStatus::kFailed;
-}
-
 }  // namespace
 
 Scheduler::QueueKey Scheduler::KeyOf(const ActiveRun& r, Priority priority) {
@@ -82,44 +65,60 @@ void Scheduler::Restore(StoredState state, absl::Time now, Effects* fx) {
   active_.clear();
   queue_.clear();
   busy_.clear();
-  std::map<ActionId, Action> actions;
-  for (auto& a : state.unfinished_actions) actions[a.id] = std::move(a);
-  std::set<ActionId> actions_with_live_runs;
+  delayed_.clear();
+  book_ = ActionBook();
+  for (ActionId id : state.succeeded_upstream) book_.MarkExternalSuccess(id);
+  std::map<ActionId, Action> standalone;  // actions of manual runs: not scheduled
+  for (auto& a : state.unfinished_actions) {
+    if (a.job_id && catalog_.FindJob(a.job_id) && !a.manual) {
+      book_.Put(a);
+    } else {
+      standalone[a.id] = std::move(a);
+    }
+  }
   for (auto& run : state.unfinished_runs) {
-    auto action_it = actions.find(run.action_id);
     const Job* job = catalog_.FindJob(run.job_id);
+    const Action* in_book = book_.Find(run.action_id);
+    auto snapshot = standalone.find(run.action_id);
     auto rev = state.revisions.find({run.job_id, run.job_version});
-    const bool can_requeue = run.status == RunStatus::kQueued && job &&
-                             action_it != actions.end() && rev != state.revisions.end();
-    if (!can_requeue) {
-      // Its process died with the previous master/worker (or its definition is gone).
-      run.status = run.status == RunStatus::kQueued ? RunStatus::kFailed : RunStatus::kLost;
-      run.ended_at = now;
-      run.message = run.status == RunStatus::kLost
-                        ? "interrupted: hera stopped while this run was running"
-                        : "could not be requeued after a restart: its job or action is gone";
-      fx->batch.runs.push_back(run);
-      fx->closed_logs.push_back(run.id);
+    const bool has_action = in_book || snapshot != standalone.end();
+    if (run.status == RunStatus::kQueued && job && has_action && rev != state.revisions.end()) {
+      ActiveRun active;
+      active.run = std::move(run);
+      active.run.worker.clear();
+      active.action = in_book ? *in_book : snapshot->second;
+      active.order = MakeOrder(rev->second, active.run, active.action);
+      Enqueue(std::move(active), rev->second.priority);
       continue;
     }
-    ActiveRun active;
-    active.run = std::move(run);
-    active.run.worker.clear();
-    active.action = action_it->second;
-    active.order = MakeOrder(rev->second, active.run, active.action);
-    actions_with_live_runs.insert(active.action.id);
-    Enqueue(std::move(active), rev->second.priority);
+    // Its process died with the previous master/worker (or its definition is gone).
+    ActiveRun ended;
+    ended.run = std::move(run);
+    ended.run.status = ended.run.status == RunStatus::kQueued ? RunStatus::kFailed
+                                                              : RunStatus::kLost;
+    ended.run.ended_at = now;
+    ended.run.message = ended.run.status == RunStatus::kLost
+                            ? "interrupted: hera stopped while this run was running"
+                            : "could not be requeued after a restart: its job or action is gone";
+    if (has_action) ended.action = in_book ? *in_book : snapshot->second;
+    fx->batch.runs.push_back(ended.run);
+    fx->closed_logs.push_back(ended.run.id);
+    if (has_action) AfterRun(ended, now, fx);
   }
-  // Actions left queued or running without a live run ended with the lost run.
-  for (auto& [id, action] : actions) {
-    if (actions_with_live_runs.count(id)) continue;
-    if (action.status == ActionStatus::kQueued || action.status == ActionStatus::kRunning) {
+  // Manual actions left queued or running without a live run ended with the lost run.
+  for (auto& [id, action] : standalone) {
+    bool live = false;
+    for (const auto& [rid, r] : active_) live |= r.run.action_id == id;
+    if (!live && !IsTerminal(action.status)) {
       action.status = ActionStatus::kFailed;
       action.reason = "interrupted: hera stopped while it was running";
       action.updated_at = now;
       fx->batch.actions.push_back(action);
     }
   }
+  restored_at_ = now;
+  missed_applied_ = false;
+  Replan({}, now, fx);
 }
 
 absl::StatusOr<Group> Scheduler::CreateGroup(const nlohmann::json& body, const std::string& actor,
@@ -156,6 +155,7 @@ absl::StatusOr<Job> Scheduler::CreateJob(const nlohmann::json& body, const std::
   catalog_.PutJob(*job);
   fx->batch.jobs.push_back(*job);
   fx->batch.revisions.push_back(MakeRevision(*job, nullptr, actor, now));
+  Replan({job->id}, now, fx);
   return job;
 }
 
@@ -168,6 +168,8 @@ absl::StatusOr<Job> Scheduler::UpdateJob(JobId id, const nlohmann::json& body,
   catalog_.PutJob(*job);
   fx->batch.jobs.push_back(*job);
   fx->batch.revisions.push_back(MakeRevision(*job, &previous, actor, now));
+  // Saved, enabled or disabled: its actions are replanned at once (Hera waited an hour).
+  Replan({id}, now, fx);
   return job;
 }
 
@@ -179,6 +181,9 @@ absl::Status Scheduler::DeleteJob(JobId id, Effects* fx) {
     }
   }
   if (auto st = catalog_.CheckJobDeletable(id); !st.ok()) return st;
+  std::vector<ActionId> actions;
+  for (const Action* a : book_.OfJob(id)) actions.push_back(a->id);
+  for (ActionId a : actions) book_.Remove(a);
   catalog_.RemoveJob(id);
   fx->batch.deleted_jobs.push_back(id);
   return absl::OkStatus();
@@ -196,6 +201,7 @@ absl::StatusOr<RunTicket> Scheduler::RunJob(JobId id, Trigger trigger, const std
   action.scheduled_time = now;
   action.status = ActionStatus::kQueued;
   action.job_version = job->version;
+  action.manual = true;
   action.created_at = action.updated_at = now;
   Run& run = active.run;
   run.id = ++ids_.run;
@@ -230,14 +236,16 @@ absl::StatusOr<Run> Scheduler::CancelRun(RunId id, const std::string& actor, abs
   }
   ActiveRun& active = it->second;
   if (!active.dispatched) {
+    active.cancelled_by = actor;
     const Job* job = catalog_.FindJob(active.run.job_id);
     queue_.erase(KeyOf(active, job ? job->priority : Priority::kMedium));
-    Run run = active.run;
+    delayed_.erase({active.not_before, id});
     Finish(active, RunStatus::kCancelled, absl::StrCat("cancelled by ", actor, " while queued"),
            now, fx);
-    run = fx->batch.runs.back();
-    active_.erase(id);
-    return run;
+    const ActiveRun ended = std::move(active);
+    active_.erase(it);
+    AfterRun(ended, now, fx);
+    return ended.run;
   }
   if (active.cancelled_by.empty()) {
     active.cancelled_by = actor;
@@ -329,7 +337,9 @@ void Scheduler::OnRunFinished(const RunResult& result, Effects* fx) {
   active.run.signal = result.signal;
   --busy_[active.run.worker];
   Finish(active, status, std::move(message), result.ended_at, fx);
+  const ActiveRun ended = std::move(active);
   active_.erase(it);
+  AfterRun(ended, result.ended_at, fx);
 }
 
 void Scheduler::Finish(ActiveRun& active, RunStatus status, std::string message, absl::Time at,
@@ -337,11 +347,7 @@ void Scheduler::Finish(ActiveRun& active, RunStatus status, std::string message,
   active.run.status = status;
   active.run.message = std::move(message);
   active.run.ended_at = at;
-  active.action.status = ActionStatusOf(status);
-  active.action.reason = active.run.message;
-  active.action.updated_at = at;
   fx->batch.runs.push_back(active.run);
-  fx->batch.actions.push_back(active.action);
   fx->closed_logs.push_back(active.run.id);
 }
 

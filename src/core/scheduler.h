@@ -15,6 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "core/action_book.h"
 #include "core/catalog.h"
 #include "core/effects.h"
 #include "core/model.h"
@@ -27,7 +28,10 @@ namespace hera::core {
 struct StoredState {
   std::vector<Group> groups;
   std::vector<Job> jobs;
+  // The scheduling window's actions (any status) and every unfinished older one.
   std::vector<Action> unfinished_actions;
+  // Upstream actions outside the window that have succeeded.
+  std::vector<ActionId> succeeded_upstream;
   std::vector<Run> unfinished_runs;
   // The job revision each queued run captured, keyed by (job, version).
   std::map<std::pair<JobId, int64_t>, Job> revisions;
@@ -42,7 +46,12 @@ struct WorkerSlots {
 
 class Scheduler {
  public:
-  Scheduler() = default;
+  // `tz` is the server's zone: it bounds the scheduling window (yesterday .. end of
+  // tomorrow) and is the zone of jobs that name none.
+  explicit Scheduler(absl::TimeZone tz = absl::UTCTimeZone()) : tz_(tz) {}
+
+  // The first instant of the window the engine loads from the store at `now`.
+  absl::Time WindowStart(absl::Time now) const;
 
   // Rebuilds the state from the store after a start or restart at `now`. Runs that were
   // running belong to a process that is gone: they become `lost`; queued runs stay queued.
@@ -66,6 +75,22 @@ class Scheduler {
   // Starts job `id` now: one action at `now` and its first run, queued.
   absl::StatusOr<RunTicket> RunJob(JobId id, Trigger trigger, const std::string& actor,
                                    absl::Time now, Effects* fx);
+  // Runs action `id` again as a recovery: retries apply and its success notifies its
+  // downstream actions. Refused while the action is queued or running.
+  absl::StatusOr<RunTicket> RecoverAction(ActionId id, const std::string& actor, absl::Time now,
+                                          Effects* fx);
+  // Enables or disables job `id` (a save: version + 1, a revision) and replans its actions.
+  // Refused: enabling a job whose upstream is disabled, disabling one whose downstream is
+  // enabled (SEMANTICS.md §10).
+  absl::StatusOr<Job> SetEnabled(JobId id, bool enabled, const std::string& actor,
+                                 absl::Time now, Effects* fx);
+
+  // Time passes: due actions start or wait, retries become due, the window rolls over at
+  // midnight. Call at least at NextWakeTime().
+  void Tick(absl::Time now, Effects* fx);
+  // When Tick() has something to do next, if anything.
+  std::optional<absl::Time> NextWakeTime() const;
+  const ActionBook& actions() const { return book_; }
   // Cancels a queued run at once, or asks its worker to kill it. A finished run is an error.
   absl::StatusOr<Run> CancelRun(RunId id, const std::string& actor, absl::Time now,
                                 Effects* fx);
@@ -90,9 +115,10 @@ class Scheduler {
  private:
   struct ActiveRun {
     Run run;
-    Action action;
+    Action action;  // a snapshot for runs whose action is not in the book (manual runs)
     DispatchOrder order;
     bool dispatched = false;  // handed to run.worker, which has not reported it finished
+    absl::Time not_before = absl::InfinitePast();  // a retry waits in delayed_ until then
     std::string cancelled_by;
   };
   // Queue order (SEMANTICS.md §6): queue of the trigger, then priority, then time, then id.
@@ -101,12 +127,35 @@ class Scheduler {
   static QueueKey KeyOf(const ActiveRun& r, Priority priority);
   static DispatchOrder MakeOrder(const Job& job, const Run& run, const Action& action);
   void Enqueue(ActiveRun active, Priority priority);
+
+  // --- actions (scheduler_actions.cc) ---
+  // Replans the actions of `jobs` and everything downstream of them over the window.
+  void Replan(const std::vector<JobId>& jobs, absl::Time now, Effects* fx);
+  // Starts `id` if it is due and every upstream succeeded; otherwise marks it waiting.
+  void Evaluate(ActionId id, absl::Time now, Effects* fx);
+  // Creates the run of `action_id`'s attempt `attempt` and queues it (after `not_before`).
+  // A retry passes the order of the attempt before it (`retry_of`), so it runs the same
+  // revision; otherwise the job's current definition is captured.
+  RunId StartRun(ActionId action_id, Trigger trigger, int attempt, const std::string& actor,
+                 absl::Time now, absl::Time not_before, const DispatchOrder* retry_of,
+                 Effects* fx);
+  // After a run ended: its action's status, downstream notification and retries.
+  void AfterRun(const ActiveRun& ended, absl::Time now, Effects* fx);
+  void SaveAction(ActionId id, Effects* fx);
+  absl::Time WindowEnd(absl::Time now) const;
   void Finish(ActiveRun& active, RunStatus status, std::string message, absl::Time at,
               Effects* fx);
   bool JobHasRunningRun(JobId job) const;
 
+  const absl::TimeZone tz_;
   Catalog catalog_;
+  ActionBook book_;
+  absl::Time window_end_ = absl::InfinitePast();  // actions are planned up to here
+  absl::Time restored_at_ = absl::InfinitePast();  // due times before it were missed
+  bool missed_applied_ = true;  // false until the first Tick after Restore
   MaxIds ids_;
+  // Retries waiting for their interval: (due time, run); the run is in active_ but not queued.
+  std::set<std::pair<absl::Time, RunId>> delayed_;
   std::map<RunId, ActiveRun> active_;
   std::set<QueueKey> queue_;
   std::map<std::string, WorkerSlots> workers_;

@@ -86,6 +86,10 @@ class Store {
   virtual absl::StatusOr<Action> GetAction(ActionId id) = 0;
   virtual absl::StatusOr<std::vector<Action>> ListActions(JobId job, absl::Time from,
                                                           absl::Time to) = 0;
+  // Actions of every job with scheduled_time in [from, to), ordered by time then id (the
+  // scheduling window the engine loads at start-up).
+  virtual absl::StatusOr<std::vector<Action>> ListActionsBetween(absl::Time from,
+                                                                 absl::Time to) = 0;
   // Actions whose status is not terminal, ordered by id (engine start-up).
   virtual absl::StatusOr<std::vector<Action>> ListUnfinishedActions() = 0;
 

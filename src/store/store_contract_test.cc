@@ -169,6 +169,7 @@ void ExpectSame(const Action& want, const Action& got) {
   EXPECT_EQ(got.reason, want.reason);
   EXPECT_EQ(got.created_at, want.created_at);
   EXPECT_EQ(got.updated_at, want.updated_at);
+  EXPECT_EQ(got.manual, want.manual);
 }
 
 void ExpectSame(const core::Run& want, const core::Run& got) {
@@ -345,6 +346,7 @@ TEST_P(StoreContractTest, ActionRoundTripsEveryField) {
   a.reason = "waiting for 上游 job2";
   a.created_at = T(5, 1);
   a.updated_at = T(6, 2);
+  a.manual = true;
   Action bare = MakeAction(11, 2, T(0));
   b.actions = {a, bare};
   ASSERT_TRUE(store().Commit(b).ok());
@@ -567,6 +569,10 @@ TEST_P(StoreContractTest, ListActionsIsAHalfOpenTimeRange) {
   EXPECT_THAT(ids(1, absl::InfinitePast(), absl::InfiniteFuture()), ElementsAre(1, 2, 4, 3, 5));
   EXPECT_THAT(ids(2, T(0), T(1000)), ElementsAre(6));
   EXPECT_THAT(ids(3, T(0), T(1000)), IsEmpty());
+  // Every job's actions in a window, by time then id.
+  auto all = store().ListActionsBetween(T(100), T(300));
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_THAT(Ids(*all), ElementsAre(2, 4, 6, 3));
 }
 
 TEST_P(StoreContractTest, UnfinishedActionsAndRuns) {

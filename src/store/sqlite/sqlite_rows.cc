@@ -208,10 +208,12 @@ absl::StatusOr<core::JobRevision> ReadRevision(const Statement& s) {
 // ---- actions ----
 
 const char kActionColumns[] =
-    "id, job_id, scheduled_time, status, job_version, upstream, reason, created_at, updated_at";
+    "id, job_id, scheduled_time, status, job_version, upstream, reason, created_at, updated_at,"
+    " manual";
 const char kUpsertAction[] =
     "INSERT INTO actions (id, job_id, scheduled_time, status, job_version, upstream, reason,"
-    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+    " created_at, updated_at, manual) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (id) DO UPDATE SET manual = excluded.manual,"
     " job_id = excluded.job_id, scheduled_time = excluded.scheduled_time,"
     " status = excluded.status, job_version = excluded.job_version,"
     " upstream = excluded.upstream, reason = excluded.reason,"
@@ -228,6 +230,7 @@ absl::Status BindAction(const core::Action& a, Statement* s) {
   s->BindText(7, a.reason);
   s->BindInt(8, TimeToDb(a.created_at));
   s->BindInt(9, TimeToDb(a.updated_at));
+  s->BindInt(10, a.manual ? 1 : 0);
   return absl::OkStatus();
 }
 
@@ -250,6 +253,7 @@ absl::StatusOr<core::Action> ReadAction(const Statement& s) {
   a.reason = s.ColumnText(6);
   a.created_at = TimeFromDb(s.ColumnInt(7));
   a.updated_at = TimeFromDb(s.ColumnInt(8));
+  a.manual = s.ColumnInt(9) != 0;
   return a;
 }
 

@@ -460,6 +460,22 @@ absl::StatusOr<std::vector<core::Action>> SqliteStore::ListActions(core::JobId j
   return actions;
 }
 
+absl::StatusOr<std::vector<core::Action>> SqliteStore::ListActionsBetween(absl::Time from,
+                                                                          absl::Time to) {
+  ReaderLease db = AcquireReader();
+  HERA_ASSIGN_OR_RETURN(
+      ScopedStatement stmt,
+      db->Prepare(absl::StrCat("SELECT ", sqlite::kActionColumns,
+                               " FROM actions WHERE scheduled_time >= ? AND scheduled_time < ?"
+                               " ORDER BY scheduled_time, id")));
+  stmt->BindInt(1, sqlite::TimeToDb(from));
+  stmt->BindInt(2, sqlite::TimeToDb(to));
+  std::vector<core::Action> actions;
+  HERA_RETURN_IF_ERROR(
+      WithContext(CollectRows(*stmt, sqlite::ReadAction, &actions), "list actions in a window"));
+  return actions;
+}
+
 absl::StatusOr<std::vector<core::Action>> SqliteStore::ListUnfinishedActions() {
   static const std::string* const kSql =
       new std::string(absl::StrCat("SELECT ", sqlite::kActionColumns, " FROM actions WHERE status IN (",

@@ -66,6 +66,8 @@ class SqliteStore final : public core::Store {
   absl::StatusOr<std::vector<core::JobRevision>> ListJobRevisions(core::JobId id) override;
 
   absl::StatusOr<core::Action> GetAction(core::ActionId id) override;
+  absl::StatusOr<std::vector<core::Action>> ListActionsBetween(absl::Time from,
+                                                               absl::Time to) override;
   absl::StatusOr<std::vector<core::Action>> ListActions(core::JobId job, absl::Time from,
                                                         absl::Time to) override;
   absl::StatusOr<std::vector<core::Action>> ListUnfinishedActions() override;

@@ -1,0 +1,371 @@
+// The scheduled side of the Scheduler: planning actions over the window, timers, readiness,
+// retries and recoveries (SEMANTICS.md §2–5). Runs and dispatch are in scheduler.cc.
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/time_format.h"
+#include "core/action_planner.h"
+#include "core/job_graph.h"
+#include "core/scheduler.h"
+
+namespace hera::core {
+namespace {
+
+absl::Time StartOfDay(absl::Time t, const absl::TimeZone& tz, int days_after) {
+  const absl::CivilDay day = absl::ToCivilDay(t, tz) + days_after;
+  return absl::FromCivil(absl::CivilSecond(day), tz);
+}
+
+// Triggers whose success lets downstream actions run (SEMANTICS.md §3).
+bool NotifiesDownstream(Trigger t) {
+  return t == Trigger::kSchedule || t == Trigger::kRecovery || t == Trigger::kSuperRecovery;
+}
+
+bool Retries(Trigger t) {
+  return t == Trigger::kSchedule || t == Trigger::kRecovery || t == Trigger::kSuperRecovery;
+}
+
+bool NotStarted(ActionStatus s) {
+  return s == ActionStatus::kPending || s == ActionStatus::kWaiting;
+}
+
+}  // namespace
+
+absl::Time Scheduler::WindowStart(absl::Time now) const { return StartOfDay(now, tz_, -1); }
+
+absl::Time Scheduler::WindowEnd(absl::Time now) const { return StartOfDay(now, tz_, 2); }
+
+void Scheduler::SaveAction(ActionId id, Effects* fx) {
+  if (const Action* a = book_.Find(id)) fx->batch.actions.push_back(*a);
+}
+
+void Scheduler::Replan(const std::vector<JobId>& changed, absl::Time now, Effects* fx) {
+  std::vector<const Job*> all = catalog_.AllJobs();
+  const JobGraph graph = JobGraph::FromJobs(all);
+  // The changed jobs and everything downstream of them; all jobs when none is named.
+  std::set<JobId> targets;
+  if (changed.empty()) {
+    for (const Job* j : all) targets.insert(j->id);
+  } else {
+    for (JobId id : changed) {
+      targets.insert(id);
+      for (const auto& r : graph.DownstreamClosure(id)) targets.insert(r.job);
+    }
+  }
+  PlanInput in;
+  in.from = StartOfDay(now, tz_, 0);
+  in.to = WindowEnd(now);
+  in.default_tz = tz_;
+  std::set<JobId> known;  // jobs whose existing actions the plan may link to
+  for (JobId id : targets) {
+    if (const Job* j = catalog_.FindJob(id)) {
+      in.jobs.push_back(j);
+      known.insert(id);
+      for (const auto& d : j->schedule.depends_on) known.insert(d.job_id);
+    }
+  }
+  for (JobId id : known) {
+    auto& times = in.existing[id];
+    for (const Action* a : book_.OfJob(id)) times.push_back(a->scheduled_time);
+  }
+  auto plan = PlanActions(in);
+  if (!plan.ok()) return;  // saves are validated, so a plan cannot fail on stored jobs
+  window_end_ = in.to;
+
+  // Pass 1: every planned action gets its id (new ones are created).
+  std::map<ActionKey, ActionId> id_of;
+  std::vector<ActionId> touched;
+  for (const PlannedAction& p : *plan) {
+    if (auto id = book_.FindByKey(p.key)) {
+      id_of[p.key] = *id;
+      continue;
+    }
+    const Job* job = catalog_.FindJob(p.key.job);
+    Action a;
+    a.id = ++ids_.action;
+    a.job_id = p.key.job;
+    a.scheduled_time = p.key.time;
+    a.job_version = job->version;
+    a.created_at = a.updated_at = now;
+    if (p.key.time <= now) {
+      // A job created or enabled after this time does not run it (SEMANTICS.md §2).
+      a.status = ActionStatus::kSkipped;
+      a.reason = "skipped: the job was created or enabled after this time";
+    }
+    book_.Put(a);
+    id_of[p.key] = a.id;
+    touched.push_back(a.id);
+  }
+  // Pass 2: links. Started and finished actions keep the links they ran with.
+  for (const PlannedAction& p : *plan) {
+    const ActionId id = id_of[p.key];
+    Action current = *book_.Find(id);
+    std::vector<ActionId> upstream;
+    for (const ActionKey& k : p.upstream) {
+      auto it = id_of.find(k);
+      if (it != id_of.end()) {
+        upstream.push_back(it->second);
+      } else if (auto existing = book_.FindByKey(k)) {
+        upstream.push_back(*existing);
+      }
+    }
+    book_.SetBlocked(id, p.blocked_reason);
+    if (current.upstream == upstream || !NotStarted(current.status)) continue;
+    current.upstream = std::move(upstream);
+    current.updated_at = now;
+    book_.Put(current);
+    touched.push_back(id);
+  }
+  // Pass 3: future actions that no longer match are removed; history stays.
+  std::set<ActionKey> planned_keys;
+  for (const auto& [key, id] : id_of) planned_keys.insert(key);
+  for (JobId job : targets) {
+    for (const Action* a : book_.OfJob(job)) {
+      if (a->manual || a->scheduled_time < in.from || a->scheduled_time <= now) continue;
+      if (!NotStarted(a->status) || planned_keys.count({job, a->scheduled_time})) continue;
+      fx->batch.deleted_actions.push_back(a->id);
+      book_.Remove(a->id);
+    }
+  }
+  for (ActionId id : touched) {
+    SaveAction(id, fx);
+    Evaluate(id, now, fx);
+  }
+}
+
+void Scheduler::Evaluate(ActionId id, absl::Time now, Effects* fx) {
+  Action* a = book_.FindMutable(id);
+  if (!a || !NotStarted(a->status) || a->scheduled_time > now) return;
+  const Job* job = catalog_.FindJob(a->job_id);
+  if (!job) return;
+  std::string reason;
+  if (!job->enabled) {
+    reason = "waiting: the job is disabled";
+  } else if (const std::string& blocked = book_.blocked(id); !blocked.empty()) {
+    reason = blocked;
+  } else if (book_.unmet(id) > 0) {
+    std::vector<std::string> waits;
+    for (ActionId up : a->upstream) {
+      const Action* u = book_.Find(up);
+      if (u && u->status == ActionStatus::kSuccess) continue;
+      waits.push_back(u ? absl::StrCat("job ", u->job_id, " (action ", up, ", ",
+                                       Name(u->status), ")")
+                        : absl::StrCat("action ", up));
+    }
+    reason = absl::StrCat("waiting for upstream ", absl::StrJoin(waits, ", "));
+  } else {
+    StartRun(id, Trigger::kSchedule, 1, "", now, now, nullptr, fx);
+    return;
+  }
+  if (a->status != ActionStatus::kWaiting || a->reason != reason) {
+    a->status = ActionStatus::kWaiting;
+    a->reason = std::move(reason);
+    a->updated_at = now;
+    SaveAction(id, fx);
+  }
+}
+
+RunId Scheduler::StartRun(ActionId action_id, Trigger trigger, int attempt,
+                          const std::string& actor, absl::Time now, absl::Time not_before,
+                          const DispatchOrder* retry_of, Effects* fx) {
+  Action* a = book_.FindMutable(action_id);
+  const Job* job = catalog_.FindJob(a->job_id);
+  ActiveRun active;
+  Run& run = active.run;
+  run.id = ++ids_.run;
+  run.job_id = a->job_id;
+  run.action_id = action_id;
+  run.trigger = trigger;
+  run.status = RunStatus::kQueued;
+  run.attempt = attempt;
+  run.created_by = actor;
+  run.queued_at = now;
+  a->status = ActionStatus::kQueued;
+  a->updated_at = now;
+  if (retry_of) {
+    // A retry runs the revision its action captured.
+    run.job_version = retry_of->job_version;
+    active.order = *retry_of;
+    active.order.run_id = run.id;
+    active.order.attempt = attempt;
+    for (auto& [k, v] : active.order.env) {
+      if (k == "HERA_RUN_ID") v = absl::StrCat(run.id);
+      if (k == "HERA_ATTEMPT") v = absl::StrCat(attempt);
+    }
+  } else {
+    a->job_version = job->version;
+    a->reason.clear();
+    run.job_version = job->version;
+    active.order = MakeOrder(*job, run, *a);
+  }
+  active.action = *a;
+  active.not_before = not_before;
+  fx->batch.runs.push_back(run);
+  SaveAction(action_id, fx);
+  if (not_before > now) {
+    delayed_.insert({not_before, run.id});
+    active_[run.id] = std::move(active);
+  } else {
+    Enqueue(std::move(active), job->priority);
+  }
+  return run.id;
+}
+
+void Scheduler::AfterRun(const ActiveRun& ended, absl::Time now, Effects* fx) {
+  const Run& run = ended.run;
+  Action* a = book_.FindMutable(run.action_id);
+  if (!a) {
+    // A manual run's own action follows its run.
+    Action action = ended.action;
+    action.status = run.status == RunStatus::kSuccess     ? ActionStatus::kSuccess
+                    : run.status == RunStatus::kCancelled ? ActionStatus::kCancelled
+                                                          : ActionStatus::kFailed;
+    action.reason = run.message;
+    action.updated_at = now;
+    fx->batch.actions.push_back(action);
+    return;
+  }
+  const Job* job = catalog_.FindJob(run.job_id);
+  if (run.status == RunStatus::kSuccess) {
+    a->reason.clear();
+    a->updated_at = now;
+    const ActionId id = a->id;
+    std::vector<ActionId> ready;
+    if (NotifiesDownstream(run.trigger)) {
+      ready = book_.OnSuccess(id);
+    } else {
+      a->status = ActionStatus::kSuccess;
+    }
+    SaveAction(id, fx);
+    for (ActionId down : ready) Evaluate(down, now, fx);
+    return;
+  }
+  const bool can_retry = run.status != RunStatus::kCancelled && Retries(run.trigger) && job &&
+                         run.attempt <= job->retry.count && !shutting_down_;
+  if (can_retry) {
+    const absl::Time at = now + absl::Seconds(job->retry.interval_s);
+    StartRun(a->id, run.trigger, run.attempt + 1, run.created_by, now, at, &ended.order, fx);
+    a = book_.FindMutable(run.action_id);
+    a->reason = absl::StrCat("retry ", run.attempt, " of ", job->retry.count, " at ",
+                             FormatIsoTime(at, tz_), " after: ", run.message);
+    SaveAction(a->id, fx);
+    return;
+  }
+  a->status = run.status == RunStatus::kCancelled ? ActionStatus::kCancelled
+                                                  : ActionStatus::kFailed;
+  a->reason = run.message;
+  a->updated_at = now;
+  SaveAction(a->id, fx);
+}
+
+void Scheduler::Tick(absl::Time now, Effects* fx) {
+  if (window_end_ == absl::InfinitePast() || now >= StartOfDay(window_end_, tz_, -1)) {
+    // Midnight: plan tomorrow, forget what fell out of the window.
+    const absl::Time keep_from = WindowStart(now);
+    std::vector<ActionId> old;
+    for (JobId job : catalog_.JobIds()) {
+      for (const Action* a : book_.OfJob(job)) {
+        if (a->scheduled_time < keep_from && IsTerminal(a->status)) old.push_back(a->id);
+      }
+    }
+    for (ActionId id : old) {
+      if (book_.Find(id)->status == ActionStatus::kSuccess) book_.MarkExternalSuccess(id);
+      book_.Remove(id);
+    }
+    Replan({}, now, fx);
+  }
+  std::vector<ActionId> due = book_.TakeDue(now);
+  if (!missed_applied_) {
+    // Times that came while no master was up follow each job's missed-times policy.
+    missed_applied_ = true;
+    std::map<JobId, ActionId> latest;
+    for (ActionId id : due) {
+      const Action* a = book_.Find(id);
+      if (a->scheduled_time < restored_at_) latest[a->job_id] = id;
+    }
+    std::vector<ActionId> run;
+    for (ActionId id : due) {
+      Action* a = book_.FindMutable(id);
+      const Job* job = catalog_.FindJob(a->job_id);
+      const bool missed = a->scheduled_time < restored_at_;
+      if (missed && job && (job->missed == MissedPolicy::kSkip ||
+                            (job->missed == MissedPolicy::kRunLatest &&
+                             latest[a->job_id] != id))) {
+        a->status = ActionStatus::kSkipped;
+        a->reason = absl::StrCat("skipped: missed while hera was down (policy ",
+                                 Name(job->missed), ")");
+        a->updated_at = now;
+        SaveAction(id, fx);
+        continue;
+      }
+      run.push_back(id);
+    }
+    due = std::move(run);
+  }
+  for (ActionId id : due) Evaluate(id, now, fx);
+  while (!delayed_.empty() && delayed_.begin()->first <= now) {
+    const RunId id = delayed_.begin()->second;
+    delayed_.erase(delayed_.begin());
+    auto it = active_.find(id);
+    if (it == active_.end()) continue;
+    const Job* job = catalog_.FindJob(it->second.run.job_id);
+    queue_.insert(KeyOf(it->second, job ? job->priority : Priority::kMedium));
+  }
+}
+
+std::optional<absl::Time> Scheduler::NextWakeTime() const {
+  std::optional<absl::Time> next;
+  auto consider = [&next](absl::Time t) { next = next ? std::min(*next, t) : t; };
+  if (window_end_ != absl::InfinitePast()) consider(StartOfDay(window_end_, tz_, -1));
+  if (auto due = book_.NextDue()) consider(*due);
+  if (!delayed_.empty()) consider(delayed_.begin()->first);
+  return next;
+}
+
+absl::StatusOr<RunTicket> Scheduler::RecoverAction(ActionId id, const std::string& actor,
+                                                   absl::Time now, Effects* fx) {
+  const Action* a = book_.Find(id);
+  if (!a) {
+    return absl::NotFoundError(absl::StrCat(
+        "action ", id, " is not a scheduled action between yesterday and tomorrow"));
+  }
+  if (a->status == ActionStatus::kQueued || a->status == ActionStatus::kRunning) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("action ", id, " is ", Name(a->status), "; wait for it or cancel it"));
+  }
+  if (shutting_down_) return absl::UnavailableError("hera is shutting down");
+  book_.OnRerun(id);
+  const RunId run = StartRun(id, Trigger::kRecovery, 1, actor, now, now, nullptr, fx);
+  return RunTicket{run, id};
+}
+
+absl::StatusOr<Job> Scheduler::SetEnabled(JobId id, bool enabled, const std::string& actor,
+                                          absl::Time now, Effects* fx) {
+  const Job* job = catalog_.FindJob(id);
+  if (!job) return absl::NotFoundError(absl::StrCat("job ", id, " does not exist"));
+  if (job->enabled == enabled) return *job;
+  if (enabled) {
+    for (const auto& d : job->schedule.depends_on) {
+      const Job* up = catalog_.FindJob(d.job_id);
+      if (up && !up->enabled) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "job ", id, " depends on job ", up->id, " ('", up->name,
+            "'), which is disabled; enable it first"));
+      }
+    }
+  } else {
+    for (JobId down : catalog_.Dependents(id)) {
+      const Job* d = catalog_.FindJob(down);
+      if (d && d->enabled) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "job ", down, " ('", d->name, "') is enabled and depends on job ", id,
+            "; disable it first"));
+      }
+    }
+  }
+  return UpdateJob(id, {{"enabled", enabled}}, actor, now, fx);
+}
+
+}  // namespace hera::core

@@ -1,0 +1,230 @@
+// The scheduled side of the Scheduler, stepped like ninja's PlanTest: time is a parameter,
+// workers are the test finishing runs by hand.
+
+#include <gtest/gtest.h>
+
+#include "core/scheduler.h"
+
+namespace hera::core {
+namespace {
+
+using nlohmann::json;
+
+absl::Time At(int hour, int minute = 0, int day = 23) {
+  return absl::FromCivil(absl::CivilSecond(2026, 11, day, hour, minute, 0), absl::UTCTimeZone());
+}
+
+class ScheduleTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Effects fx;
+    ASSERT_TRUE(sched_.CreateGroup({{"name", "etl"}}, "alice", now_, &fx).ok());
+    sched_.AddWorker({"w", 100});
+  }
+  JobId AddJob(const std::string& name, json extra) {
+    extra["name"] = name;
+    extra["group_id"] = 1;
+    extra["script"] = "true";
+    if (!extra.contains("enabled")) extra["enabled"] = true;
+    Effects fx;
+    auto job = sched_.CreateJob(extra, "alice", now_, &fx);
+    EXPECT_TRUE(job.ok()) << job.status();
+    return job.ok() ? job->id : 0;
+  }
+  const Action* ActionAt(JobId job, absl::Time t) const {
+    auto id = sched_.actions().FindByKey({job, t});
+    return id ? sched_.actions().Find(*id) : nullptr;
+  }
+  // Advances to `t`, ticks and dispatches; returns the orders sent.
+  std::vector<DispatchOrder> AdvanceTo(absl::Time t) {
+    now_ = t;
+    Effects fx;
+    sched_.Tick(now_, &fx);
+    sched_.Dispatch(now_, &fx);
+    std::vector<DispatchOrder> out;
+    for (auto& [w, o] : fx.dispatches) out.push_back(o);
+    return out;
+  }
+  // Finishes run `order` with `code`; returns what was dispatched right after, same tick.
+  std::vector<DispatchOrder> Finish(const DispatchOrder& order, int code) {
+    Effects fx;
+    RunResult r;
+    r.run_id = order.run_id;
+    r.exit_code = code;
+    r.ended_at = now_;
+    sched_.OnRunFinished(r, &fx);
+    sched_.Dispatch(now_, &fx);
+    std::vector<DispatchOrder> out;
+    for (auto& [w, o] : fx.dispatches) out.push_back(o);
+    return out;
+  }
+
+  absl::Time now_ = At(10, 30);
+  Scheduler sched_;
+};
+
+TEST_F(ScheduleTest, TimedJobPlansThroughTomorrowAndSkipsTimesBeforeItExisted) {
+  const JobId job = AddJob("hourly", {{"schedule", {{"cron", "0 0 * * * ?"}}}});
+  EXPECT_EQ(ActionAt(job, At(10))->status, ActionStatus::kSkipped);
+  EXPECT_NE(ActionAt(job, At(10))->reason.find("created or enabled after"), std::string::npos);
+  EXPECT_EQ(ActionAt(job, At(11))->status, ActionStatus::kPending);
+  EXPECT_NE(ActionAt(job, At(23, 0, 24)), nullptr) << "tomorrow is planned";
+  EXPECT_EQ(ActionAt(job, At(0, 0, 25)), nullptr) << "the day after is not";
+  EXPECT_EQ(sched_.NextWakeTime(), At(11));
+  EXPECT_TRUE(AdvanceTo(At(10, 59)).empty());
+  auto orders = AdvanceTo(At(11));
+  ASSERT_EQ(orders.size(), 1u);
+  EXPECT_EQ(orders[0].trigger, Trigger::kSchedule);
+  EXPECT_EQ(orders[0].scheduled_time, At(11));
+  EXPECT_EQ(ActionAt(job, At(11))->status, ActionStatus::kQueued);
+}
+
+TEST_F(ScheduleTest, UpstreamSuccessStartsDownstreamInTheSameStep) {
+  const JobId a = AddJob("a", {{"schedule", {{"cron", "0 0 12 * * ?"}}}});
+  const JobId b = AddJob("b", {{"schedule", {{"depends_on", {{{"job_id", a}}}}}}});
+  const Action* planned = ActionAt(b, At(12));
+  ASSERT_NE(planned, nullptr) << "b follows a's time";
+  EXPECT_EQ(planned->upstream, std::vector<ActionId>{ActionAt(a, At(12))->id});
+  auto orders = AdvanceTo(At(12));
+  ASSERT_EQ(orders.size(), 1u);
+  EXPECT_EQ(orders[0].job_id, a);
+  EXPECT_EQ(ActionAt(b, At(12))->status, ActionStatus::kWaiting);
+  EXPECT_NE(ActionAt(b, At(12))->reason.find("waiting for upstream job 1"), std::string::npos);
+  auto next = Finish(orders[0], 0);
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(next[0].job_id, b);
+  EXPECT_EQ(next[0].trigger, Trigger::kSchedule);
+}
+
+TEST_F(ScheduleTest, ManualRunDoesNotNotifyDownstream) {
+  const JobId a = AddJob("a", {{"schedule", {{"cron", "0 0 12 * * ?"}}}});
+  const JobId b = AddJob("b", {{"schedule", {{"depends_on", {{{"job_id", a}}}}}}});
+  Effects fx;
+  ASSERT_TRUE(sched_.RunJob(a, Trigger::kManual, "bob", now_, &fx).ok());
+  sched_.Dispatch(now_, &fx);
+  ASSERT_EQ(fx.dispatches.size(), 1u);
+  EXPECT_TRUE(Finish(fx.dispatches[0].second, 0).empty());
+  EXPECT_EQ(ActionAt(b, At(12))->status, ActionStatus::kPending);
+}
+
+TEST_F(ScheduleTest, FailedRunIsRetriedAfterTheIntervalThenTheActionFails) {
+  const JobId job = AddJob("flaky", {{"schedule", {{"cron", "0 0 11 * * ?"}}},
+                                     {"retry", {{"count", 1}, {"interval_s", 60}}}});
+  auto first = AdvanceTo(At(11));
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_TRUE(Finish(first[0], 1).empty()) << "the retry waits for its interval";
+  EXPECT_NE(ActionAt(job, At(11))->reason.find("retry 1 of 1"), std::string::npos);
+  EXPECT_EQ(sched_.NextWakeTime(), At(11, 1));
+  auto second = AdvanceTo(At(11, 1));
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0].attempt, 2);
+  EXPECT_EQ(second[0].action_id, first[0].action_id);
+  EXPECT_NE(second[0].run_id, first[0].run_id);
+  EXPECT_TRUE(Finish(second[0], 1).empty());
+  EXPECT_EQ(ActionAt(job, At(11))->status, ActionStatus::kFailed);
+}
+
+TEST_F(ScheduleTest, RecoveryOfAFailedActionContinuesTheChain) {
+  const JobId a = AddJob("a", {{"schedule", {{"cron", "0 0 12 * * ?"}}}});
+  const JobId b = AddJob("b", {{"schedule", {{"depends_on", {{{"job_id", a}}}}}}});
+  auto orders = AdvanceTo(At(12));
+  EXPECT_TRUE(Finish(orders[0], 3).empty());
+  EXPECT_EQ(ActionAt(a, At(12))->status, ActionStatus::kFailed);
+  Effects fx;
+  auto ticket = sched_.RecoverAction(ActionAt(a, At(12))->id, "bob", now_, &fx);
+  ASSERT_TRUE(ticket.ok()) << ticket.status();
+  EXPECT_EQ(sched_.RecoverAction(ticket->action_id, "bob", now_, &fx).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  sched_.Dispatch(now_, &fx);
+  ASSERT_EQ(fx.dispatches.size(), 1u);
+  EXPECT_EQ(fx.dispatches[0].second.trigger, Trigger::kRecovery);
+  auto next = Finish(fx.dispatches[0].second, 0);
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(next[0].job_id, b);
+}
+
+TEST_F(ScheduleTest, DisablingRemovesFuturePendingActionsAndEnablingReplans) {
+  const JobId job = AddJob("hourly", {{"schedule", {{"cron", "0 0 * * * ?"}}}});
+  Effects fx;
+  ASSERT_TRUE(sched_.SetEnabled(job, false, "bob", now_, &fx).ok());
+  EXPECT_EQ(ActionAt(job, At(11)), nullptr);
+  EXPECT_NE(ActionAt(job, At(9)), nullptr) << "history stays";
+  EXPECT_FALSE(fx.batch.deleted_actions.empty());
+  now_ = At(13, 30);
+  Effects on;
+  ASSERT_TRUE(sched_.SetEnabled(job, true, "bob", now_, &on).ok());
+  EXPECT_EQ(ActionAt(job, At(13))->status, ActionStatus::kSkipped);
+  EXPECT_EQ(ActionAt(job, At(14))->status, ActionStatus::kPending);
+}
+
+TEST_F(ScheduleTest, EnableAndDisableGuardTheChain) {
+  const JobId a = AddJob("a", {{"schedule", {{"cron", "0 0 12 * * ?"}}}});
+  const JobId b = AddJob("b", {{"schedule", {{"depends_on", {{{"job_id", a}}}}}}});
+  Effects fx;
+  const absl::Status st = sched_.SetEnabled(a, false, "bob", now_, &fx).status();
+  EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(st.message().find("job 2 ('b') is enabled and depends on job 1"), std::string::npos);
+  ASSERT_TRUE(sched_.SetEnabled(b, false, "bob", now_, &fx).ok());
+  ASSERT_TRUE(sched_.SetEnabled(a, false, "bob", now_, &fx).ok());
+  EXPECT_EQ(sched_.SetEnabled(b, true, "bob", now_, &fx).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(ScheduleTest, SavingACycleIsRefusedNamingIt) {
+  const JobId a = AddJob("a", {{"schedule", {{"cron", "0 0 12 * * ?"}}}});
+  const JobId b = AddJob("b", {{"schedule", {{"depends_on", {{{"job_id", a}}}}}}});
+  Effects fx;
+  const absl::Status st =
+      sched_.UpdateJob(a, {{"schedule", {{"depends_on", {{{"job_id", b}}}}}}}, "bob", now_, &fx)
+          .status();
+  EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(st.message().find("1 → 2 → 1"), std::string::npos) << st;
+}
+
+TEST_F(ScheduleTest, BadCronIsRefusedNamingTheField) {
+  Effects fx;
+  const absl::Status st = sched_.CreateJob({{"name", "x"}, {"group_id", 1},
+                                            {"schedule", {{"cron", "0 0 25 * * ?"}}}},
+                                           "bob", now_, &fx)
+                              .status();
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("schedule.cron"), std::string::npos) << st;
+  EXPECT_NE(st.message().find("hour"), std::string::npos) << st;
+}
+
+TEST_F(ScheduleTest, MidnightPlansTheNextDay) {
+  const JobId job = AddJob("daily", {{"schedule", {{"cron", "0 0 6 * * ?"}}}});
+  EXPECT_EQ(ActionAt(job, At(6, 0, 25)), nullptr);
+  AdvanceTo(At(0, 0, 24));
+  EXPECT_NE(ActionAt(job, At(6, 0, 25)), nullptr);
+}
+
+TEST_F(ScheduleTest, MissedTimesFollowThePolicyAfterARestart) {
+  const JobId all = AddJob("all", {{"schedule", {{"cron", "0 0 * * * ?"}}}});
+  const JobId latest = AddJob("latest", {{"schedule", {{"cron", "0 0 * * * ?"}}},
+                                         {"missed_policy", "run_latest"}});
+  const JobId skip = AddJob("skip", {{"schedule", {{"cron", "0 0 * * * ?"}}},
+                                     {"missed_policy", "skip"}});
+  // Hera was down from 10:30 to 13:30: 11:00, 12:00 and 13:00 were missed.
+  StoredState state;
+  state.groups.push_back(*sched_.catalog().FindGroup(1));
+  for (JobId j : {all, latest, skip}) {
+    state.jobs.push_back(*sched_.catalog().FindJob(j));
+    for (const Action* a : sched_.actions().OfJob(j)) state.unfinished_actions.push_back(*a);
+  }
+  state.max_ids = {1, 3, 1000, 0};
+  Scheduler restarted;
+  restarted.AddWorker({"w", 100});
+  Effects fx;
+  restarted.Restore(state, At(13, 30), &fx);
+  restarted.Tick(At(13, 30), &fx);
+  restarted.Dispatch(At(13, 30), &fx);
+  std::map<JobId, std::vector<absl::Time>> ran;
+  for (auto& [w, o] : fx.dispatches) ran[o.job_id].push_back(o.scheduled_time);
+  EXPECT_EQ(ran[all], (std::vector<absl::Time>{At(11), At(12), At(13)}));
+  EXPECT_EQ(ran[latest], (std::vector<absl::Time>{At(13)}));
+  EXPECT_TRUE(ran[skip].empty());
+}
+
+}  // namespace
+}  // namespace hera::core
