@@ -110,7 +110,7 @@ int RunStandalone(const StandaloneOptions& options) {
     spdlog::warn("killed the processes of run {} left over by a previous crash", run);
   }
 
-  master::Engine engine(store->get(), logs->get(), worker->get(), &clock);
+  master::Engine engine(store->get(), logs->get(), worker->get(), &clock, absl::LocalTimeZone());
   (*worker)->Attach(&engine);
   if (auto st = engine.Start(); !st.ok()) return Fail(st);
   engine.AddWorker({(*worker)->id(), (*worker)->slots()});

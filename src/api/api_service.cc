@@ -1,6 +1,7 @@
 #include "api/api_service.h"
 
 #include <memory>
+#include <optional>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -123,23 +124,60 @@ void AddJobRoutes(Router& r, const ApiContext& c) {
     HERA_TRY(int64_t id, PathId(req));
     HERA_TRY(json body, JsonBody(req, /*empty_ok=*/true));
     core::Trigger trigger = core::Trigger::kManual;
+    std::optional<core::ActionId> action_id;
     for (const auto& [key, value] : body.items()) {
+      if (key == "action_id") {
+        if (!value.is_number_integer() || value.get<int64_t>() <= 0) {
+          return ErrorResponse(absl::InvalidArgumentError("field 'action_id': must be an id"));
+        }
+        action_id = value.get<int64_t>();
+        continue;
+      }
       if (key != "trigger") {
         return ErrorResponse(absl::InvalidArgumentError(
             absl::StrCat("field '", key, "': unknown field")));
       }
       const auto t = value.is_string() ? core::ParseTrigger(value.get<std::string>())
                                        : std::nullopt;
-      if (!t || (*t != core::Trigger::kManual && *t != core::Trigger::kApi)) {
+      if (!t || (*t != core::Trigger::kManual && *t != core::Trigger::kApi &&
+                 *t != core::Trigger::kRecovery)) {
         return ErrorResponse(absl::InvalidArgumentError(
             absl::StrCat("field 'trigger': ", value.dump(),
-                         " is not a trigger this endpoint accepts (manual, api)")));
+                         " is not a trigger this endpoint accepts (manual, api, recovery)")));
       }
       trigger = *t;
+    }
+    if (trigger == core::Trigger::kRecovery) {
+      // Recovery reruns one scheduled action of this job (Hera's 手动恢复).
+      if (!action_id) {
+        return ErrorResponse(absl::InvalidArgumentError(
+            "field 'action_id': a recovery names the action to run again"));
+      }
+      HERA_TRY(core::Action action, c.store->GetAction(*action_id));
+      if (action.job_id != id) {
+        return ErrorResponse(absl::InvalidArgumentError(
+            absl::StrCat("field 'action_id': action ", *action_id, " belongs to job ",
+                         action.job_id, ", not job ", id)));
+      }
+      HERA_TRY(core::RunTicket t, c.engine->RecoverAction(*action_id, u.username));
+      return JsonResponse(202, {{"run_id", t.run_id}, {"action_id", t.action_id}});
+    }
+    if (action_id) {
+      return ErrorResponse(absl::InvalidArgumentError(
+          "field 'action_id': manual and api runs create their own action; use "
+          "\"trigger\": \"recovery\" to run an existing action again"));
     }
     HERA_TRY(core::RunTicket t, c.engine->RunJob(id, trigger, u.username));
     return JsonResponse(202, {{"run_id", t.run_id}, {"action_id", t.action_id}});
   }));
+  for (const bool enable : {true, false}) {
+    r.Add("POST", enable ? "/api/v1/jobs/{id}/enable" : "/api/v1/jobs/{id}/disable",
+          Authenticated(c.auth, [c, enable](HttpRequest& req, const core::User& u) {
+            HERA_TRY(int64_t id, PathId(req));
+            HERA_TRY(core::Job j, c.engine->SetJobEnabled(id, enable, u.username));
+            return JsonResponse(200, core::JobToJson(j, c.tz));
+          }));
+  }
   r.Add("GET", "/api/v1/jobs/{id}/revisions", Authenticated(c.auth, [c](HttpRequest& req,
                                                                         const core::User&) {
     HERA_TRY(int64_t id, PathId(req));

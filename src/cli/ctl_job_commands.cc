@@ -273,6 +273,8 @@ void AddJobCommands(CLI::App* ctl, const std::shared_ptr<CtlContext>& ctx) {
   CLI::App* del = job->add_subcommand("delete", "Delete a job");
   del->add_option("ID", *id, "Job id")->required()->check(CLI::PositiveNumber);
   del->callback([ctx, id] { RunCommand([&] { return DeleteJob(*ctx, *id); }); });
+
+  AddScheduleCommands(job, ctx);
 }
 
 }  // namespace hera::cli

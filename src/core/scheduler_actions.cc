@@ -112,7 +112,9 @@ void Scheduler::Replan(const std::vector<JobId>& changed, absl::Time now, Effect
       }
     }
     book_.SetBlocked(id, p.blocked_reason);
-    if (current.upstream == upstream || !NotStarted(current.status)) continue;
+    // Skipped actions keep links too: a recovery upstream may still reach them.
+    const bool relinkable = NotStarted(current.status) || current.status == ActionStatus::kSkipped;
+    if (current.upstream == upstream || !relinkable) continue;
     current.upstream = std::move(upstream);
     current.updated_at = now;
     book_.Put(current);

@@ -1,6 +1,7 @@
 #include "master/engine.h"
 
 #include <future>
+#include <set>
 
 #include <spdlog/spdlog.h>
 
@@ -12,8 +13,9 @@ namespace hera::master {
 using core::Effects;
 using core::Scheduler;
 
-Engine::Engine(core::Store* store, LogStore* logs, core::WorkerPort* workers, const Clock* clock)
-    : store_(store), logs_(logs), workers_(workers), clock_(clock) {}
+Engine::Engine(core::Store* store, LogStore* logs, core::WorkerPort* workers, const Clock* clock,
+               absl::TimeZone tz)
+    : store_(store), logs_(logs), workers_(workers), clock_(clock), scheduler_(tz) {}
 
 Engine::~Engine() { Stop(); }
 
@@ -25,9 +27,31 @@ absl::Status Engine::Start() {
   auto jobs = store_->ListAllJobs();
   if (!jobs.ok()) return jobs.status();
   state.jobs = *std::move(jobs);
-  auto actions = store_->ListUnfinishedActions();
-  if (!actions.ok()) return actions.status();
-  state.unfinished_actions = *std::move(actions);
+  // The window's actions (any status) and every unfinished older one.
+  const absl::Time now = clock_->Now();
+  auto window = store_->ListActionsBetween(scheduler_.WindowStart(now), absl::InfiniteFuture());
+  if (!window.ok()) return window.status();
+  auto unfinished = store_->ListUnfinishedActions();
+  if (!unfinished.ok()) return unfinished.status();
+  std::set<core::ActionId> loaded;
+  for (auto& a : *window) {
+    loaded.insert(a.id);
+    state.unfinished_actions.push_back(std::move(a));
+  }
+  for (auto& a : *unfinished) {
+    if (loaded.insert(a.id).second) state.unfinished_actions.push_back(std::move(a));
+  }
+  // Upstreams outside the window (latest_before, previous_day links): are they done?
+  std::set<core::ActionId> outside;
+  for (const auto& a : state.unfinished_actions) {
+    for (core::ActionId up : a.upstream) {
+      if (!loaded.count(up)) outside.insert(up);
+    }
+  }
+  for (core::ActionId up : outside) {
+    auto a = store_->GetAction(up);
+    if (a.ok() && a->status == core::ActionStatus::kSuccess) state.succeeded_upstream.push_back(up);
+  }
   auto runs = store_->ListUnfinishedRuns();
   if (!runs.ok()) return runs.status();
   state.unfinished_runs = *std::move(runs);
@@ -54,13 +78,14 @@ absl::Status Engine::Start() {
   state.max_ids = *ids;
 
   Effects fx;
-  scheduler_.Restore(std::move(state), clock_->Now(), &fx);
+  scheduler_.Restore(std::move(state), now, &fx);
   if (!fx.batch.empty()) {
     if (auto st = store_->Commit(fx.batch); !st.ok()) return st;
     for (const auto& run : fx.batch.runs) {
       spdlog::warn("run {} of job {}: {}", run.id, run.job_id, run.message);
     }
   }
+  wake_at_ = now;  // the first tick applies missed times and dispatches what is queued
   thread_ = std::thread([this] { Loop(); });
   return absl::OkStatus();
 }
@@ -90,7 +115,15 @@ void Engine::Loop() {
     std::deque<Event> events;
     {
       std::unique_lock lock(mu_);
-      wake_.wait(lock, [this] { return stopping_ || !events_.empty(); });
+      auto pending = [this] { return stopping_ || !events_.empty(); };
+      if (wake_at_) {
+        // Timers run on the wall clock; the scheduler gets `now` from clock_.
+        const auto wait = absl::ToChronoNanoseconds(
+            std::max(*wake_at_ - clock_->Now(), absl::ZeroDuration()));
+        wake_.wait_for(lock, wait, pending);
+      } else {
+        wake_.wait(lock, pending);
+      }
       if (events_.empty() && stopping_) {
         exited_ = true;
         return;
@@ -104,7 +137,9 @@ void Engine::Loop() {
     for (auto& event : events) {
       if (Reply reply = event(scheduler_, now, fx)) replies.push_back(std::move(reply));
     }
+    scheduler_.Tick(now, &fx);
     scheduler_.Dispatch(now, &fx);
+    wake_at_ = scheduler_.NextWakeTime();
     const absl::Status committed = fx.batch.empty() ? absl::OkStatus() : CommitDurably(fx.batch);
     if (committed.ok()) Act(fx);
     for (auto& reply : replies) reply(committed);
@@ -220,6 +255,20 @@ absl::StatusOr<core::RunTicket> Engine::RunJob(core::JobId id, core::Trigger tri
 absl::StatusOr<core::Run> Engine::CancelRun(core::RunId id, const std::string& actor) {
   return Call<core::Run>([&](Scheduler& s, absl::Time now, Effects& fx) {
     return s.CancelRun(id, actor, now, &fx);
+  });
+}
+
+absl::StatusOr<core::RunTicket> Engine::RecoverAction(core::ActionId id,
+                                                      const std::string& actor) {
+  return Call<core::RunTicket>([&](Scheduler& s, absl::Time now, Effects& fx) {
+    return s.RecoverAction(id, actor, now, &fx);
+  });
+}
+
+absl::StatusOr<core::Job> Engine::SetJobEnabled(core::JobId id, bool enabled,
+                                                const std::string& actor) {
+  return Call<core::Job>([&](Scheduler& s, absl::Time now, Effects& fx) {
+    return s.SetEnabled(id, enabled, actor, now, &fx);
   });
 }
 

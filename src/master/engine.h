@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "absl/status/statusor.h"
@@ -23,8 +24,10 @@ namespace hera::master {
 
 class Engine final : public core::EngineCommands, public core::RunReports {
  public:
-  // `store`, `logs`, `workers` and `clock` must outlive the engine.
-  Engine(core::Store* store, LogStore* logs, core::WorkerPort* workers, const Clock* clock);
+  // `store`, `logs`, `workers` and `clock` must outlive the engine. `tz` is the server's zone
+  // (the scheduling window's days; jobs without a zone).
+  Engine(core::Store* store, LogStore* logs, core::WorkerPort* workers, const Clock* clock,
+         absl::TimeZone tz);
   ~Engine() override;
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -53,6 +56,10 @@ class Engine final : public core::EngineCommands, public core::RunReports {
   absl::StatusOr<core::RunTicket> RunJob(core::JobId id, core::Trigger trigger,
                                          const std::string& actor) override;
   absl::StatusOr<core::Run> CancelRun(core::RunId id, const std::string& actor) override;
+  absl::StatusOr<core::RunTicket> RecoverAction(core::ActionId id,
+                                                const std::string& actor) override;
+  absl::StatusOr<core::Job> SetJobEnabled(core::JobId id, bool enabled,
+                                          const std::string& actor) override;
 
   // core::RunReports (called from worker threads)
   void OnRunStarted(const std::string& worker, core::RunId run, absl::Time at) override;
@@ -84,6 +91,7 @@ class Engine final : public core::EngineCommands, public core::RunReports {
   core::WorkerPort* const workers_;
   const Clock* const clock_;
   core::Scheduler scheduler_;  // engine thread only
+  std::optional<absl::Time> wake_at_;  // engine thread only: the scheduler's next timer
 
   std::mutex mu_;
   std::condition_variable wake_;
