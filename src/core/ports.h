@@ -89,6 +89,10 @@ class EngineCommands {
   virtual absl::StatusOr<RunTicket> RunJob(JobId id, Trigger trigger,
                                            const std::string& actor) = 0;
   virtual absl::StatusOr<Run> CancelRun(RunId id, const std::string& actor) = 0;
+  // Runs scheduled action `id` again as a recovery (its success notifies downstream).
+  virtual absl::StatusOr<RunTicket> RecoverAction(ActionId id, const std::string& actor) = 0;
+  virtual absl::StatusOr<Job> SetJobEnabled(JobId id, bool enabled,
+                                            const std::string& actor) = 0;
 };
 
 // Read access to run logs, kept by the master. Thread-safe.
