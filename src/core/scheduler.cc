@@ -101,6 +101,9 @@ void Scheduler::Restore(StoredState state, absl::Time now, Effects* fx) {
                             ? "interrupted: hera stopped while this run was running"
                             : "could not be requeued after a restart: its job or action is gone";
     if (has_action) ended.action = in_book ? *in_book : snapshot->second;
+    if (has_action && job && rev != state.revisions.end()) {
+      ended.order = MakeOrder(rev->second, ended.run, ended.action);
+    }
     fx->batch.runs.push_back(ended.run);
     fx->closed_logs.push_back(ended.run.id);
     if (has_action) AfterRun(ended, now, fx);

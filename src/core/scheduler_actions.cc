@@ -248,7 +248,10 @@ void Scheduler::AfterRun(const ActiveRun& ended, absl::Time now, Effects* fx) {
                          run.attempt <= job->retry.count && !shutting_down_;
   if (can_retry) {
     const absl::Time at = now + absl::Seconds(job->retry.interval_s);
-    StartRun(a->id, run.trigger, run.attempt + 1, run.created_by, now, at, &ended.order, fx);
+    // The retry runs what the failed attempt ran; without its order (lost in a crash with
+    // its revision gone) it runs the job's current definition.
+    const DispatchOrder* same = ended.order.run_id != 0 ? &ended.order : nullptr;
+    StartRun(a->id, run.trigger, run.attempt + 1, run.created_by, now, at, same, fx);
     a = book_.FindMutable(run.action_id);
     a->reason = absl::StrCat("retry ", run.attempt, " of ", job->retry.count, " at ",
                              FormatIsoTime(at, tz_), " after: ", run.message);

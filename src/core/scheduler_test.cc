@@ -198,6 +198,41 @@ TEST_F(SchedulerTest, RestoreMarksRunningRunsLostAndRequeuesQueuedOnes) {
   EXPECT_EQ(t->run_id, 3);
 }
 
+TEST_F(SchedulerTest, RetryOfARunLostInACrashRunsTheRevisionItCaptured) {
+  const JobId job = AddJob("a", {{"retry", {{"count", 1}, {"interval_s", 0}}}});
+  Job captured = *sched_.catalog().FindJob(job);
+  captured.script = "echo captured";
+  StoredState state;
+  state.groups.push_back(*sched_.catalog().FindGroup(1));
+  Job current = captured;
+  current.script = "echo edited later";
+  current.version = 2;
+  state.jobs.push_back(current);
+  state.revisions[{job, 1}] = captured;
+  Action a;
+  a.id = 1;
+  a.job_id = job;
+  a.status = ActionStatus::kRunning;
+  state.unfinished_actions.push_back(a);
+  core::Run r;
+  r.id = 1;
+  r.job_id = job;
+  r.action_id = 1;
+  r.job_version = 1;
+  r.trigger = Trigger::kSchedule;
+  r.status = RunStatus::kRunning;
+  state.unfinished_runs.push_back(r);
+  state.max_ids = {1, 1, 1, 1};
+  Scheduler restored;
+  restored.AddWorker({"local", 1});
+  Effects fx;
+  restored.Restore(state, kNow, &fx);
+  restored.Dispatch(kNow, &fx);
+  ASSERT_EQ(fx.dispatches.size(), 1u);
+  EXPECT_EQ(fx.dispatches[0].second.attempt, 2);
+  EXPECT_EQ(fx.dispatches[0].second.script, "echo captured");
+}
+
 TEST_F(SchedulerTest, ShutdownCancelsAreRecordedWithTheReason) {
   const JobId job = AddJob("a");
   sched_.AddWorker({"local", 1});

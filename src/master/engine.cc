@@ -55,9 +55,9 @@ absl::Status Engine::Start() {
   auto runs = store_->ListUnfinishedRuns();
   if (!runs.ok()) return runs.status();
   state.unfinished_runs = *std::move(runs);
-  // Queued runs run the revision they captured, which may be older than the job.
+  // Queued runs, and retries of runs lost in a crash, run the revision they captured, which
+  // may be older than the job.
   for (const auto& run : state.unfinished_runs) {
-    if (run.status != core::RunStatus::kQueued) continue;
     auto revisions = store_->ListJobRevisions(run.job_id);
     if (!revisions.ok()) continue;
     for (const auto& rev : *revisions) {

@@ -1,0 +1,188 @@
+"""Scheduling end to end on the real binary: cron timers, dependencies, retries, recovery,
+enable/disable guards, and a crash in the middle of a scheduled run."""
+
+import datetime
+import os
+import tempfile
+import time
+import unittest
+
+from hera_process import HERA_BIN, ApiError, Hera
+
+
+def utc_now():
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def cron_every_2s_for_minutes(minutes=4):
+    """A Quartz cron firing every 2 seconds during the next few minutes only (UTC), so that a
+    job's planned window stays small."""
+    start = utc_now()
+    slots = {(start + datetime.timedelta(minutes=i)) for i in range(minutes)}
+    mins = ",".join(sorted({str(t.minute) for t in slots}, key=int))
+    hours = ",".join(sorted({str(t.hour) for t in slots}, key=int))
+    return f"*/2 {mins} {hours} * * ?"
+
+
+def cron_once_in(seconds):
+    t = utc_now() + datetime.timedelta(seconds=seconds)
+    return f"{t.second} {t.minute} {t.hour} {t.day} {t.month} ? {t.year}"
+
+
+@unittest.skipUnless(HERA_BIN, "HERA_BIN is not set")
+class ScheduleTest(unittest.TestCase):
+    def setUp(self):
+        self.hera = Hera().start()
+        self.addCleanup(self.hera.cleanup)
+        self.gid = self.hera.create_group("etl")["id"]
+        self.tmp = tempfile.mkdtemp(prefix="hera-sched-")
+
+    def job(self, name, script="true", **fields):
+        fields.setdefault("enabled", True)
+        schedule = fields.pop("schedule", {})
+        schedule.setdefault("timezone", "UTC")
+        return self.hera.create_job(self.gid, name, script, schedule=schedule, **fields)
+
+    def runs(self, job_id):
+        return list(reversed(self.hera.get(f"/api/v1/runs?job_id={job_id}&limit=1000")["items"]))
+
+    def wait_for(self, predicate, timeout=60, what="condition"):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            value = predicate()
+            if value:
+                return value
+            time.sleep(0.1)
+        self.fail(f"timed out waiting for {what}")
+
+    def action(self, action_id):
+        job_actions = None
+        for run in self.hera.get(f"/api/v1/runs?action_id={action_id}")["items"]:
+            job_actions = self.hera.get(f"/api/v1/jobs/{run['job_id']}/actions")["items"]
+        for a in job_actions or []:
+            if a["id"] == action_id:
+                return a
+        return None
+
+    def test_timed_job_runs_on_its_cron_and_its_downstream_follows_each_time(self):
+        a = self.job("a", "echo a $HERA_SCHEDULED_TIME",
+                     schedule={"cron": cron_every_2s_for_minutes()})
+        b = self.job("b", "echo b", schedule={"depends_on": [{"job_id": a["id"]}]})
+        self.wait_for(lambda: len([r for r in self.runs(b["id"]) if r["status"] == "success"]) >= 3,
+                      what="three scheduled runs of b")
+        a_runs = {r["action_id"]: r for r in self.runs(a["id"])}
+        actions_b = {x["id"]: x for x in self.hera.get(f"/api/v1/jobs/{b['id']}/actions")["items"]}
+        for run in self.runs(b["id"]):
+            if run["status"] != "success":
+                continue
+            self.assertEqual(run["trigger"], "schedule")
+            upstream = actions_b[run["action_id"]]["upstream"]
+            self.assertEqual(len(upstream), 1)
+            up_run = a_runs[upstream[0]]
+            self.assertEqual(up_run["status"], "success")
+            # b started only after its upstream run of a had ended.
+            self.assertLessEqual(up_run["ended_at"], run["started_at"])
+        # Each scheduled action of a ran exactly once.
+        counts = {}
+        for r in self.runs(a["id"]):
+            counts[r["action_id"]] = counts.get(r["action_id"], 0) + 1
+        self.assertEqual(set(counts.values()), {1})
+        log = self.hera.log(self.runs(a["id"])[0]["id"])
+        self.assertTrue(log.startswith("a 20"), log)
+
+    def test_a_failed_run_is_retried_and_then_succeeds(self):
+        marker = os.path.join(self.tmp, "attempted")
+        job = self.job("flaky", f"if [ -f {marker} ]; then echo second; else touch {marker}; exit 3; fi",
+                       schedule={"cron": cron_once_in(2)}, retry={"count": 2, "interval_s": 1})
+        runs = self.wait_for(lambda: [r for r in self.runs(job["id"]) if r["status"] == "success"],
+                             what="the retry to succeed")
+        all_runs = self.runs(job["id"])
+        self.assertEqual([r["attempt"] for r in all_runs], [1, 2])
+        self.assertEqual(all_runs[0]["status"], "failed")
+        self.assertEqual(all_runs[0]["exit_code"], 3)
+        self.assertEqual(runs[0]["action_id"], all_runs[0]["action_id"])
+        actions = self.hera.get(f"/api/v1/jobs/{job['id']}/actions")["items"]
+        self.assertEqual([a["status"] for a in actions if a["id"] == runs[0]["action_id"]], ["success"])
+
+    def test_recovery_of_a_failed_action_lets_its_downstream_run(self):
+        marker = os.path.join(self.tmp, "fixed")
+        a = self.job("a", f"test -f {marker}", schedule={"cron": cron_once_in(2)})
+        b = self.job("b", "echo b ran", schedule={"depends_on": [{"job_id": a["id"]}]})
+        failed = self.wait_for(lambda: [r for r in self.runs(a["id"]) if r["status"] == "failed"],
+                               what="a to fail")[0]
+        time.sleep(0.5)
+        self.assertEqual(self.runs(b["id"]), [])
+        waiting = [x for x in self.hera.get(f"/api/v1/jobs/{b['id']}/actions")["items"]
+                   if x["upstream"] == [failed["action_id"]]]
+        self.assertEqual(waiting[0]["status"], "waiting")
+        self.assertIn(f"job {a['id']}", waiting[0]["reason"])
+        open(marker, "w").close()
+        ticket = self.hera.post(f"/api/v1/jobs/{a['id']}/run",
+                                {"trigger": "recovery", "action_id": failed["action_id"]})
+        self.assertEqual(ticket["action_id"], failed["action_id"])
+        b_run = self.wait_for(lambda: [r for r in self.runs(b["id"]) if r["status"] == "success"],
+                              what="b after the recovery")[0]
+        self.assertEqual(b_run["trigger"], "schedule")
+        self.assertEqual(self.hera.get(f"/api/v1/runs/{ticket['run_id']}")["trigger"], "recovery")
+
+    def test_enable_disable_guards_and_bad_schedules(self):
+        a = self.job("a", schedule={"cron": "0 0 3 * * ?"})
+        b = self.job("b", schedule={"depends_on": [{"job_id": a["id"]}]})
+        with self.assertRaises(ApiError) as e:
+            self.hera.post(f"/api/v1/jobs/{a['id']}/disable")
+        self.assertEqual(e.exception.status, 409)
+        self.assertIn("depends on job", e.exception.body["error"]["message"])
+        self.assertFalse(self.hera.post(f"/api/v1/jobs/{b['id']}/disable")["enabled"])
+        self.assertFalse(self.hera.post(f"/api/v1/jobs/{a['id']}/disable")["enabled"])
+        with self.assertRaises(ApiError) as e:
+            self.hera.post(f"/api/v1/jobs/{b['id']}/enable")
+        self.assertEqual(e.exception.status, 409)
+        # A cycle is refused, naming it; a bad cron names the field and the cron field.
+        with self.assertRaises(ApiError) as e:
+            self.hera.request("PATCH", f"/api/v1/jobs/{a['id']}",
+                              {"schedule": {"depends_on": [{"job_id": b["id"]}]}})
+        self.assertIn(f"{a['id']} → {b['id']} → {a['id']}", e.exception.body["error"]["message"])
+        with self.assertRaises(ApiError) as e:
+            self.job("bad", schedule={"cron": "0 0 25 * * ?"})
+        self.assertEqual(e.exception.status, 400)
+        self.assertIn("schedule.cron", e.exception.body["error"]["message"])
+        self.assertEqual(self.hera.get("/api/v1/jobs")["total"], 2)
+
+    def test_daily_job_has_actions_through_tomorrow(self):
+        job = self.job("daily", schedule={"cron": "0 30 2 * * ?"})
+        times = [a["scheduled_time"] for a in self.hera.get(f"/api/v1/jobs/{job['id']}/actions")["items"]]
+        self.assertEqual(len(times), 2)  # today's (skipped if passed) and tomorrow's
+        self.assertTrue(all("T02:30:00" in t for t in times), times)
+
+
+@unittest.skipUnless(HERA_BIN, "HERA_BIN is not set")
+class ScheduleRestartTest(unittest.TestCase):
+    def test_a_scheduled_run_interrupted_by_kill9_is_lost_then_retried(self):
+        hera = Hera().start()
+        self.addCleanup(hera.cleanup)
+        gid = hera.create_group("etl")["id"]
+        marker = os.path.join(hera.data_dir, "first-attempt")
+        job = hera.create_job(gid, "long", f"if [ -f {marker} ]; then echo again; else touch {marker}; sleep 300; fi",
+                              enabled=True, schedule={"cron": cron_once_in(2), "timezone": "UTC"},
+                              retry={"count": 1, "interval_s": 0})
+        deadline = time.time() + 30
+        while not os.path.exists(marker) and time.time() < deadline:
+            time.sleep(0.05)
+        self.assertTrue(os.path.exists(marker))
+        hera.kill9()
+        hera.start()
+        deadline = time.time() + 30
+        runs = []
+        while time.time() < deadline:
+            runs = list(reversed(hera.get(f"/api/v1/runs?job_id={job['id']}")["items"]))
+            if runs and runs[-1]["status"] == "success":
+                break
+            time.sleep(0.1)
+        self.assertEqual([r["status"] for r in runs], ["lost", "success"])
+        self.assertEqual([r["attempt"] for r in runs], [1, 2])
+        self.assertEqual(runs[0]["action_id"], runs[1]["action_id"])
+        self.assertEqual(hera.log(runs[1]["id"]), "again\n")
+
+
+if __name__ == "__main__":
+    unittest.main()
