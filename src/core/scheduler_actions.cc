@@ -241,7 +241,15 @@ void Scheduler::AfterRun(const ActiveRun& ended, absl::Time now, Effects* fx) {
       a->status = ActionStatus::kSuccess;
     }
     SaveAction(id, fx);
-    for (ActionId down : ready) Evaluate(down, now, fx);
+    for (ActionId down : ready) {
+      // A skipped action still runs when an upstream success reaches it after it was
+      // skipped, as a recovery's does (SEMANTICS.md §2).
+      Action* d = book_.FindMutable(down);
+      if (d && d->status == ActionStatus::kSkipped) {
+        d->status = ActionStatus::kWaiting;
+      }
+      Evaluate(down, now, fx);
+    }
     return;
   }
   const bool can_retry = run.status != RunStatus::kCancelled && Retries(run.trigger) && job &&

@@ -143,6 +143,24 @@ TEST_F(ScheduleTest, RecoveryOfAFailedActionContinuesTheChain) {
   EXPECT_EQ(next[0].job_id, b);
 }
 
+TEST_F(ScheduleTest, RecoveryReachesSkippedDownstreamActions) {
+  // Both jobs were created after 03:00: today's actions are skipped.
+  const JobId a = AddJob("a", {{"schedule", {{"cron", "0 0 3 * * ?"}}}});
+  const JobId b = AddJob("b", {{"schedule", {{"depends_on", {{{"job_id", a}}}}}}});
+  const JobId c = AddJob("c", {{"schedule", {{"depends_on", {{{"job_id", b}}}}}}});
+  ASSERT_EQ(ActionAt(b, At(3))->status, ActionStatus::kSkipped);
+  Effects fx;
+  ASSERT_TRUE(sched_.RecoverAction(ActionAt(a, At(3))->id, "bob", now_, &fx).ok());
+  sched_.Dispatch(now_, &fx);
+  ASSERT_EQ(fx.dispatches.size(), 1u);
+  auto next = Finish(fx.dispatches[0].second, 0);
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(next[0].job_id, b);
+  auto last = Finish(next[0], 0);
+  ASSERT_EQ(last.size(), 1u);
+  EXPECT_EQ(last[0].job_id, c);
+}
+
 TEST_F(ScheduleTest, DisablingRemovesFuturePendingActionsAndEnablingReplans) {
   const JobId job = AddJob("hourly", {{"schedule", {{"cron", "0 0 * * * ?"}}}});
   Effects fx;
