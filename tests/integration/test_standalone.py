@@ -197,6 +197,43 @@ class StandaloneTest(unittest.TestCase):
 
 
 @unittest.skipUnless(HERA_BIN, "HERA_BIN is not set")
+class FirstStartTest(unittest.TestCase):
+    def test_random_admin_password_is_printed_once(self):
+        import re
+        import shutil
+        import tempfile
+        data = tempfile.mkdtemp(prefix="hera-first-")
+        self.addCleanup(shutil.rmtree, data, True)
+        env = {k: v for k, v in os.environ.items() if k != "HERA_ADMIN_PASSWORD"}
+        outputs = []
+        for _ in range(2):
+            out_path = os.path.join(data, "out.txt")
+            with open(out_path, "w") as out:
+                proc = subprocess.Popen([HERA_BIN, "standalone", "--data-dir", data, "--bind",
+                                         "127.0.0.1", "--http-port", "0", "--grpc-port", "0"],
+                                        stdout=out, stderr=subprocess.STDOUT, env=env)
+            deadline = time.time() + 30
+            while not os.path.exists(os.path.join(data, "ports.json")) and time.time() < deadline:
+                time.sleep(0.05)
+            with open(os.path.join(data, "ports.json")) as f:
+                port = json.load(f)["http"]
+            with open(out_path) as f:
+                outputs.append((f.read(), port))
+            if len(outputs) == 1:
+                match = re.search(r"password (\S+)", outputs[0][0])
+                self.assertIsNotNone(match, outputs[0][0])
+                req = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/api/v1/auth/login",
+                    data=json.dumps({"username": "admin", "password": match.group(1)}).encode())
+                with urllib.request.urlopen(req) as resp:
+                    self.assertIn("token", json.load(resp))
+            proc.send_signal(signal.SIGTERM)
+            self.assertEqual(proc.wait(30), 0)
+        self.assertIn(f"http://127.0.0.1:{outputs[0][1]}", outputs[0][0])
+        self.assertNotIn("password", outputs[1][0])
+
+
+@unittest.skipUnless(HERA_BIN, "HERA_BIN is not set")
 class RestartTest(unittest.TestCase):
     def test_kill9_mid_run_then_restart_keeps_everything(self):
         hera = Hera().start()
