@@ -140,15 +140,16 @@ void AddJobRoutes(Router& r, const ApiContext& c) {
       const auto t = value.is_string() ? core::ParseTrigger(value.get<std::string>())
                                        : std::nullopt;
       if (!t || (*t != core::Trigger::kManual && *t != core::Trigger::kApi &&
-                 *t != core::Trigger::kRecovery)) {
-        return ErrorResponse(absl::InvalidArgumentError(
-            absl::StrCat("field 'trigger': ", value.dump(),
-                         " is not a trigger this endpoint accepts (manual, api, recovery)")));
+                 *t != core::Trigger::kRecovery && *t != core::Trigger::kSuperRecovery)) {
+        return ErrorResponse(absl::InvalidArgumentError(absl::StrCat(
+            "field 'trigger': ", value.dump(),
+            " is not a trigger this endpoint accepts (manual, api, recovery, super_recovery)")));
       }
       trigger = *t;
     }
-    if (trigger == core::Trigger::kRecovery) {
-      // Recovery reruns one scheduled action of this job (Hera's 手动恢复).
+    if (trigger == core::Trigger::kRecovery || trigger == core::Trigger::kSuperRecovery) {
+      // Recovery reruns one scheduled action of this job (Hera's 手动恢复); super recovery
+      // reruns it and everything downstream of it, each once (超级恢复).
       if (!action_id) {
         return ErrorResponse(absl::InvalidArgumentError(
             "field 'action_id': a recovery names the action to run again"));
@@ -159,7 +160,9 @@ void AddJobRoutes(Router& r, const ApiContext& c) {
             absl::StrCat("field 'action_id': action ", *action_id, " belongs to job ",
                          action.job_id, ", not job ", id)));
       }
-      HERA_TRY(core::RunTicket t, c.engine->RecoverAction(*action_id, u.username));
+      HERA_TRY(core::RunTicket t, trigger == core::Trigger::kRecovery
+                                      ? c.engine->RecoverAction(*action_id, u.username)
+                                      : c.engine->SuperRecoverAction(*action_id, u.username));
       return JsonResponse(202, {{"run_id", t.run_id}, {"action_id", t.action_id}});
     }
     if (action_id) {
@@ -174,8 +177,25 @@ void AddJobRoutes(Router& r, const ApiContext& c) {
     r.Add("POST", enable ? "/api/v1/jobs/{id}/enable" : "/api/v1/jobs/{id}/disable",
           Authenticated(c.auth, [c, enable](HttpRequest& req, const core::User& u) {
             HERA_TRY(int64_t id, PathId(req));
-            HERA_TRY(core::Job j, c.engine->SetJobEnabled(id, enable, u.username));
-            return JsonResponse(200, core::JobToJson(j, c.tz));
+            HERA_TRY(json body, JsonBody(req, /*empty_ok=*/true));
+            bool chain = false;
+            for (const auto& [key, value] : body.items()) {
+              if (key != "chain" || !value.is_boolean()) {
+                return ErrorResponse(absl::InvalidArgumentError(absl::StrCat(
+                    "field '", key, "': ", key == "chain" ? "must be true or false"
+                                                          : "unknown field")));
+              }
+              chain = value.get<bool>();
+            }
+            HERA_TRY(auto changed, c.engine->SetJobEnabled(id, enable, chain, u.username));
+            json ids = json::array();
+            json job;
+            for (const auto& j : changed) {
+              ids.push_back(j.id);
+              if (j.id == id) job = core::JobToJson(j, c.tz);
+            }
+            job["changed"] = ids;
+            return JsonResponse(200, job);
           }));
   }
   r.Add("GET", "/api/v1/jobs/{id}/revisions", Authenticated(c.auth, [c](HttpRequest& req,
@@ -204,6 +224,39 @@ void AddJobRoutes(Router& r, const ApiContext& c) {
   }));
 }
 
+void AddActionRoutes(Router& r, const ApiContext& c) {
+  r.Add("GET", "/api/v1/actions/{id}", Authenticated(c.auth, [c](HttpRequest& req,
+                                                                 const core::User&) {
+    HERA_TRY(int64_t id, PathId(req));
+    HERA_TRY(core::Action a, c.store->GetAction(id));
+    return JsonResponse(200, core::ActionToJson(a, c.tz));
+  }));
+  r.Add("POST", "/api/v1/actions/{id}/force", Authenticated(c.auth, [c](HttpRequest& req,
+                                                                        const core::User& u) {
+    if (!u.is_admin) {
+      return ErrorResponse(absl::PermissionDeniedError("only an admin may force a status"));
+    }
+    HERA_TRY(int64_t id, PathId(req));
+    HERA_TRY(json body, JsonBody(req));
+    std::string status, reason;
+    for (const auto& [key, value] : body.items()) {
+      if ((key != "status" && key != "reason") || !value.is_string()) {
+        return ErrorResponse(absl::InvalidArgumentError(absl::StrCat(
+            "field '", key, "': ", key == "status" || key == "reason" ? "must be a string"
+                                                                      : "unknown field")));
+      }
+      (key == "status" ? status : reason) = value.get<std::string>();
+    }
+    const auto parsed = core::ParseActionStatus(status);
+    if (!parsed) {
+      return ErrorResponse(absl::InvalidArgumentError(
+          "field 'status': must be \"success\" or \"failed\""));
+    }
+    HERA_TRY(core::Action a, c.engine->ForceAction(id, *parsed, reason, u.username));
+    return JsonResponse(200, core::ActionToJson(a, c.tz));
+  }));
+}
+
 }  // namespace
 
 HttpHandler MakeApiHandler(const ApiContext& ctx) {
@@ -212,6 +265,7 @@ HttpHandler MakeApiHandler(const ApiContext& ctx) {
   AddAuthRoutes(*router, ctx);
   AddGroupRoutes(*router, ctx);
   AddJobRoutes(*router, ctx);
+  AddActionRoutes(*router, ctx);
   AddRunRoutes(*router, ctx);
   return [router](HttpRequest& req) { return router->Handle(req); };
 }

@@ -14,16 +14,21 @@
 namespace hera::cli {
 namespace {
 
-absl::Status SetEnabled(CtlContext& ctx, int64_t id, bool enabled) {
+absl::Status SetEnabled(CtlContext& ctx, int64_t id, bool enabled, bool chain) {
   HERA_ASSIGN_OR_RETURN(ApiClient * api, ctx.Api());
-  HERA_ASSIGN_OR_RETURN(
-      Json job, api->Post(absl::StrCat("/jobs/", id, enabled ? "/enable" : "/disable"), Json::object()));
+  HERA_ASSIGN_OR_RETURN(Json job, api->Post(absl::StrCat("/jobs/", id, enabled ? "/enable" : "/disable"),
+                                            Json{{"chain", chain}}));
   if (ctx.json) {
     PrintJson(job);
-  } else {
-    Print(absl::StrCat("job ", id, enabled ? " enabled" : " disabled", " (version ",
-                       FieldText(job, "version"), ")\n"));
+    return absl::OkStatus();
   }
+  std::string changed;
+  for (const Json& j : job.value("changed", Json::array())) {
+    absl::StrAppend(&changed, changed.empty() ? "" : ", ", j.dump());
+  }
+  Print(absl::StrCat(enabled ? "enabled" : "disabled", " job",
+                     job.value("changed", Json::array()).size() > 1 ? "s " : " ",
+                     changed.empty() ? absl::StrCat(id, " (no change)") : changed, "\n"));
   return absl::OkStatus();
 }
 
@@ -54,15 +59,29 @@ absl::Status ListActions(CtlContext& ctx, int64_t id, const std::string& from,
   return absl::OkStatus();
 }
 
-absl::Status Recover(CtlContext& ctx, int64_t job, int64_t action) {
+absl::Status Recover(CtlContext& ctx, int64_t job, int64_t action, bool super) {
   HERA_ASSIGN_OR_RETURN(ApiClient * api, ctx.Api());
+  const char* trigger = super ? "super_recovery" : "recovery";
   HERA_ASSIGN_OR_RETURN(Json t, api->Post(absl::StrCat("/jobs/", job, "/run"),
-                                          Json{{"trigger", "recovery"}, {"action_id", action}}));
+                                          Json{{"trigger", trigger}, {"action_id", action}}));
   if (ctx.json) {
     PrintJson(t);
   } else {
-    Print(absl::StrCat("run ", FieldText(t, "run_id"), " queued (recovery of action ", action,
-                       ")\n"));
+    Print(absl::StrCat("run ", FieldText(t, "run_id"), " queued (", trigger, " of action ",
+                       action, ")\n"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Force(CtlContext& ctx, int64_t action, const std::string& status,
+                   const std::string& reason) {
+  HERA_ASSIGN_OR_RETURN(ApiClient * api, ctx.Api());
+  HERA_ASSIGN_OR_RETURN(Json a, api->Post(absl::StrCat("/actions/", action, "/force"),
+                                          Json{{"status", status}, {"reason", reason}}));
+  if (ctx.json) {
+    PrintJson(a);
+  } else {
+    Print(absl::StrCat("action ", action, " is now ", FieldText(a, "status"), "\n"));
   }
   return absl::OkStatus();
 }
@@ -72,11 +91,17 @@ absl::Status Recover(CtlContext& ctx, int64_t job, int64_t action) {
 void AddScheduleCommands(CLI::App* job, const std::shared_ptr<CtlContext>& ctx) {
   for (const bool enable : {true, false}) {
     auto id = std::make_shared<int64_t>(0);
+    auto chain = std::make_shared<bool>(false);
     CLI::App* cmd = job->add_subcommand(enable ? "enable" : "disable",
                                         enable ? "Let a job run on its schedule"
                                                : "Stop a job from running on its schedule");
     cmd->add_option("ID", *id, "Job id")->required()->check(CLI::PositiveNumber);
-    cmd->callback([ctx, id, enable] { RunCommand([&] { return SetEnabled(*ctx, *id, enable); }); });
+    cmd->add_flag("--chain", *chain,
+                  enable ? "Also enable every disabled job it depends on, transitively"
+                         : "Also disable every enabled job that depends on it, transitively");
+    cmd->callback([ctx, id, chain, enable] {
+      RunCommand([&] { return SetEnabled(*ctx, *id, enable, *chain); });
+    });
   }
   struct ActionsFlags {
     int64_t id = 0;
@@ -89,12 +114,33 @@ void AddScheduleCommands(CLI::App* job, const std::shared_ptr<CtlContext>& ctx) 
   actions->add_option("--to", flags->to, "Before this time (ISO-8601)");
   actions->callback(
       [ctx, flags] { RunCommand([&] { return ListActions(*ctx, flags->id, flags->from, flags->to); }); });
-  auto ids = std::make_shared<std::pair<int64_t, int64_t>>(0, 0);
+  struct RecoverFlags {
+    int64_t job = 0, action = 0;
+    bool super = false;
+  };
+  auto rf = std::make_shared<RecoverFlags>();
   CLI::App* recover = job->add_subcommand(
       "recover", "Run one of a job's actions again; its success lets downstream jobs run");
-  recover->add_option("ID", ids->first, "Job id")->required()->check(CLI::PositiveNumber);
-  recover->add_option("ACTION", ids->second, "Action id")->required()->check(CLI::PositiveNumber);
-  recover->callback([ctx, ids] { RunCommand([&] { return Recover(*ctx, ids->first, ids->second); }); });
+  recover->add_option("ID", rf->job, "Job id")->required()->check(CLI::PositiveNumber);
+  recover->add_option("ACTION", rf->action, "Action id")->required()->check(CLI::PositiveNumber);
+  recover->add_flag("--super", rf->super,
+                    "Super recovery: also run every downstream action again, each once");
+  recover->callback(
+      [ctx, rf] { RunCommand([&] { return Recover(*ctx, rf->job, rf->action, rf->super); }); });
+  struct ForceFlags {
+    int64_t action = 0;
+    std::string status, reason;
+  };
+  auto ff = std::make_shared<ForceFlags>();
+  CLI::App* force = job->add_subcommand(
+      "force", "Force an action's status (admin); a forced success lets downstream jobs run");
+  force->add_option("ACTION", ff->action, "Action id")->required()->check(CLI::PositiveNumber);
+  force->add_option("--status", ff->status, "success or failed")
+      ->required()
+      ->check(CLI::IsMember({"success", "failed"}));
+  force->add_option("--reason", ff->reason, "Why (recorded on the action)")->required();
+  force->callback(
+      [ctx, ff] { RunCommand([&] { return Force(*ctx, ff->action, ff->status, ff->reason); }); });
 }
 
 }  // namespace hera::cli

@@ -91,8 +91,16 @@ class EngineCommands {
   virtual absl::StatusOr<Run> CancelRun(RunId id, const std::string& actor) = 0;
   // Runs scheduled action `id` again as a recovery (its success notifies downstream).
   virtual absl::StatusOr<RunTicket> RecoverAction(ActionId id, const std::string& actor) = 0;
-  virtual absl::StatusOr<Job> SetJobEnabled(JobId id, bool enabled,
-                                            const std::string& actor) = 0;
+  // Super recovery of scheduled action `id` (see Scheduler::SuperRecoverAction).
+  virtual absl::StatusOr<RunTicket> SuperRecoverAction(ActionId id, const std::string& actor) = 0;
+  // Forces action `id` to success or failed with a reason.
+  virtual absl::StatusOr<Action> ForceAction(ActionId id, ActionStatus status,
+                                             const std::string& reason,
+                                             const std::string& actor) = 0;
+  // Enables or disables job `id` (with `chain`, its whole upstream or downstream chain too);
+  // returns every job that changed.
+  virtual absl::StatusOr<std::vector<Job>> SetJobEnabled(JobId id, bool enabled, bool chain,
+                                                         const std::string& actor) = 0;
 };
 
 // Read access to run logs, kept by the master. Thread-safe.

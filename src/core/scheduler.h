@@ -79,11 +79,22 @@ class Scheduler {
   // downstream actions. Refused while the action is queued or running.
   absl::StatusOr<RunTicket> RecoverAction(ActionId id, const std::string& actor, absl::Time now,
                                           Effects* fx);
+  // Super recovery (超级恢复): runs action `id` again and then every action linked downstream
+  // of it whose time has come, each exactly once, each after its upstreams inside the wave
+  // succeeded. Refused while any of them is queued or running.
+  absl::StatusOr<RunTicket> SuperRecoverAction(ActionId id, const std::string& actor,
+                                               absl::Time now, Effects* fx);
+  // Forces action `id` to success or failed with a reason (an admin's 强制); a forced success
+  // lets its downstream actions run like a scheduled one. Refused while it is queued/running.
+  absl::StatusOr<Action> ForceAction(ActionId id, ActionStatus status, const std::string& reason,
+                                     const std::string& actor, absl::Time now, Effects* fx);
   // Enables or disables job `id` (a save: version + 1, a revision) and replans its actions.
   // Refused: enabling a job whose upstream is disabled, disabling one whose downstream is
-  // enabled (SEMANTICS.md §10).
-  absl::StatusOr<Job> SetEnabled(JobId id, bool enabled, const std::string& actor,
-                                 absl::Time now, Effects* fx);
+  // enabled (SEMANTICS.md §10) — unless `chain`: then every disabled upstream (enabling) or
+  // enabled downstream (disabling) changes with it, transitively. Returns the jobs changed.
+  absl::StatusOr<std::vector<Job>> SetEnabled(JobId id, bool enabled, bool chain,
+                                              const std::string& actor, absl::Time now,
+                                              Effects* fx);
 
   // Time passes: due actions start or wait, retries become due, the window rolls over at
   // midnight. Call at least at NextWakeTime().
@@ -142,6 +153,10 @@ class Scheduler {
   // After a run ended: its action's status, downstream notification and retries.
   void AfterRun(const ActiveRun& ended, absl::Time now, Effects* fx);
   void SaveAction(ActionId id, Effects* fx);
+  // A wave member succeeded: start the members it was the last in-wave upstream of.
+  void AdvanceWave(ActionId done, absl::Time now, Effects* fx);
+  // A wave member failed for good: the members after it leave the wave and wait normally.
+  void AbandonWave(ActionId failed, absl::Time now, Effects* fx);
   absl::Time WindowEnd(absl::Time now) const;
   void Finish(ActiveRun& active, RunStatus status, std::string message, absl::Time at,
               Effects* fx);
@@ -156,6 +171,9 @@ class Scheduler {
   MaxIds ids_;
   // Retries waiting for their interval: (due time, run); the run is in active_ but not queued.
   std::set<std::pair<absl::Time, RunId>> delayed_;
+  // Super recovery waves: each member action → its upstreams inside the wave not yet
+  // succeeded in it. A member runs once when that reaches zero.
+  std::map<ActionId, int> wave_unmet_;
   std::map<RunId, ActiveRun> active_;
   std::set<QueueKey> queue_;
   std::map<std::string, WorkerSlots> workers_;

@@ -140,6 +140,7 @@ void Scheduler::Replan(const std::vector<JobId>& changed, absl::Time now, Effect
 void Scheduler::Evaluate(ActionId id, absl::Time now, Effects* fx) {
   Action* a = book_.FindMutable(id);
   if (!a || !NotStarted(a->status) || a->scheduled_time > now) return;
+  if (wave_unmet_.count(id)) return;  // a super recovery starts it
   const Job* job = catalog_.FindJob(a->job_id);
   if (!job) return;
   std::string reason;
@@ -241,6 +242,7 @@ void Scheduler::AfterRun(const ActiveRun& ended, absl::Time now, Effects* fx) {
       a->status = ActionStatus::kSuccess;
     }
     SaveAction(id, fx);
+    if (run.trigger == Trigger::kSuperRecovery) AdvanceWave(id, now, fx);
     for (ActionId down : ready) {
       // A skipped action still runs when an upstream success reaches it after it was
       // skipped, as a recovery's does (SEMANTICS.md §2).
@@ -271,6 +273,7 @@ void Scheduler::AfterRun(const ActiveRun& ended, absl::Time now, Effects* fx) {
   a->reason = run.message;
   a->updated_at = now;
   SaveAction(a->id, fx);
+  if (run.trigger == Trigger::kSuperRecovery) AbandonWave(a->id, now, fx);
 }
 
 void Scheduler::Tick(absl::Time now, Effects* fx) {
@@ -354,31 +357,167 @@ absl::StatusOr<RunTicket> Scheduler::RecoverAction(ActionId id, const std::strin
   return RunTicket{run, id};
 }
 
-absl::StatusOr<Job> Scheduler::SetEnabled(JobId id, bool enabled, const std::string& actor,
-                                          absl::Time now, Effects* fx) {
+absl::StatusOr<std::vector<Job>> Scheduler::SetEnabled(JobId id, bool enabled, bool chain,
+                                                       const std::string& actor,
+                                                       absl::Time now, Effects* fx) {
   const Job* job = catalog_.FindJob(id);
   if (!job) return absl::NotFoundError(absl::StrCat("job ", id, " does not exist"));
-  if (job->enabled == enabled) return *job;
-  if (enabled) {
-    for (const auto& d : job->schedule.depends_on) {
-      const Job* up = catalog_.FindJob(d.job_id);
-      if (up && !up->enabled) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "job ", id, " depends on job ", up->id, " ('", up->name,
-            "'), which is disabled; enable it first"));
-      }
+  // The jobs that change, in an order that keeps every step valid: upstreams first when
+  // enabling, downstreams first when disabling.
+  std::vector<JobId> order;
+  if (chain) {
+    const JobGraph graph = JobGraph::FromJobs(catalog_.AllJobs());
+    auto closure = enabled ? graph.UpstreamClosure(id) : graph.DownstreamClosure(id);
+    std::sort(closure.begin(), closure.end(),
+              [](const auto& x, const auto& y) { return x.depth > y.depth; });
+    for (const auto& r : closure) {
+      const Job* j = catalog_.FindJob(r.job);
+      if (j && j->enabled != enabled) order.push_back(r.job);
     }
-  } else {
-    for (JobId down : catalog_.Dependents(id)) {
-      const Job* d = catalog_.FindJob(down);
-      if (d && d->enabled) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "job ", down, " ('", d->name, "') is enabled and depends on job ", id,
-            "; disable it first"));
+  }
+  if (job->enabled != enabled) order.push_back(id);
+  // Check the whole chain before changing anything.
+  std::set<JobId> changing(order.begin(), order.end());
+  for (JobId j : order) {
+    const Job* current = catalog_.FindJob(j);
+    if (enabled) {
+      for (const auto& d : current->schedule.depends_on) {
+        const Job* up = catalog_.FindJob(d.job_id);
+        if (up && !up->enabled && !changing.count(up->id)) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "job ", j, " depends on job ", up->id, " ('", up->name,
+              "'), which is disabled; enable it first, or enable the whole upstream chain"));
+        }
+      }
+    } else {
+      for (JobId down : catalog_.Dependents(j)) {
+        const Job* d = catalog_.FindJob(down);
+        if (d && d->enabled && !changing.count(down)) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "job ", down, " ('", d->name, "') is enabled and depends on job ", j,
+              "; disable it first, or disable the whole downstream chain"));
+        }
       }
     }
   }
-  return UpdateJob(id, {{"enabled", enabled}}, actor, now, fx);
+  std::vector<Job> changed;
+  for (JobId j : order) {
+    auto saved = UpdateJob(j, {{"enabled", enabled}}, actor, now, fx);
+    if (!saved.ok()) return saved.status();  // cannot happen: checked above
+    changed.push_back(*saved);
+  }
+  if (changed.empty()) changed.push_back(*job);
+  return changed;
+}
+
+absl::StatusOr<RunTicket> Scheduler::SuperRecoverAction(ActionId id, const std::string& actor,
+                                                        absl::Time now, Effects* fx) {
+  const Action* root = book_.Find(id);
+  if (!root) {
+    return absl::NotFoundError(absl::StrCat(
+        "action ", id, " is not a scheduled action between yesterday and tomorrow"));
+  }
+  if (shutting_down_) return absl::UnavailableError("hera is shutting down");
+  // The wave: every action linked downstream, transitively, whose time has come.
+  std::vector<ActionId> wave{id};
+  std::set<ActionId> in_wave{id};
+  for (size_t i = 0; i < wave.size(); ++i) {
+    for (ActionId down : book_.downstream(wave[i])) {
+      const Action* d = book_.Find(down);
+      if (d && d->scheduled_time <= now && in_wave.insert(down).second) wave.push_back(down);
+    }
+  }
+  for (ActionId m : wave) {
+    const Action* a = book_.Find(m);
+    if (a->status == ActionStatus::kQueued || a->status == ActionStatus::kRunning ||
+        wave_unmet_.count(m)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "action ", m, " of job ", a->job_id, " is ", Name(a->status),
+          wave_unmet_.count(m) ? " in another super recovery" : "",
+          "; wait for it or cancel it before a super recovery"));
+    }
+  }
+  for (ActionId m : wave) {
+    book_.OnRerun(m);  // its downstream wait for it anew
+    if (m == id) continue;
+    int unmet = 0;
+    for (ActionId up : book_.Find(m)->upstream) unmet += in_wave.count(up) ? 1 : 0;
+    wave_unmet_[m] = unmet;
+    Action* a = book_.FindMutable(m);
+    a->status = ActionStatus::kWaiting;
+    a->reason = absl::StrCat("super recovery of action ", id, ": waiting for its upstreams");
+    a->updated_at = now;
+    SaveAction(m, fx);
+  }
+  const RunId run = StartRun(id, Trigger::kSuperRecovery, 1, actor, now, now, nullptr, fx);
+  return RunTicket{run, id};
+}
+
+void Scheduler::AdvanceWave(ActionId done, absl::Time now, Effects* fx) {
+  for (ActionId down : book_.downstream(done)) {
+    auto it = wave_unmet_.find(down);
+    if (it == wave_unmet_.end() || --it->second > 0) continue;
+    wave_unmet_.erase(it);
+    if (book_.unmet(down) > 0) {
+      // An upstream outside the wave has not succeeded: it waits like any action.
+      Evaluate(down, now, fx);
+      continue;
+    }
+    StartRun(down, Trigger::kSuperRecovery, 1, "", now, now, nullptr, fx);
+  }
+}
+
+void Scheduler::AbandonWave(ActionId failed, absl::Time now, Effects* fx) {
+  std::vector<ActionId> stack(book_.downstream(failed).begin(), book_.downstream(failed).end());
+  while (!stack.empty()) {
+    const ActionId m = stack.back();
+    stack.pop_back();
+    if (!wave_unmet_.erase(m)) continue;
+    Evaluate(m, now, fx);
+    for (ActionId down : book_.downstream(m)) stack.push_back(down);
+  }
+}
+
+absl::StatusOr<Action> Scheduler::ForceAction(ActionId id, ActionStatus status,
+                                              const std::string& reason,
+                                              const std::string& actor, absl::Time now,
+                                              Effects* fx) {
+  if (status != ActionStatus::kSuccess && status != ActionStatus::kFailed) {
+    return absl::InvalidArgumentError("field 'status': an action can be forced to success or failed");
+  }
+  if (reason.empty()) return absl::InvalidArgumentError("field 'reason': is required");
+  Action* a = book_.FindMutable(id);
+  if (!a) {
+    return absl::NotFoundError(absl::StrCat(
+        "action ", id, " is not a scheduled action between yesterday and tomorrow"));
+  }
+  if (a->status == ActionStatus::kQueued || a->status == ActionStatus::kRunning) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("action ", id, " is ", Name(a->status), "; cancel its run first"));
+  }
+  wave_unmet_.erase(id);
+  const std::string why =
+      absl::StrCat("forced ", Name(status), " by ", actor, ": ", reason);
+  if (status == ActionStatus::kSuccess) {
+    // Like a scheduled success: downstream actions may run (Hera's 强制 left them stuck).
+    const std::vector<ActionId> ready = book_.OnSuccess(id);
+    a = book_.FindMutable(id);
+    a->reason = why;
+    a->updated_at = now;
+    SaveAction(id, fx);
+    for (ActionId down : ready) {
+      Action* d = book_.FindMutable(down);
+      if (d && d->status == ActionStatus::kSkipped) d->status = ActionStatus::kWaiting;
+      Evaluate(down, now, fx);
+    }
+  } else {
+    book_.OnRerun(id);  // downstream that counted it as done wait again
+    a->status = ActionStatus::kFailed;
+    a->reason = why;
+    a->updated_at = now;
+    SaveAction(id, fx);
+  }
+  return *book_.Find(id);
 }
 
 }  // namespace hera::core

@@ -161,16 +161,100 @@ TEST_F(ScheduleTest, RecoveryReachesSkippedDownstreamActions) {
   EXPECT_EQ(last[0].job_id, c);
 }
 
+TEST_F(ScheduleTest, SuperRecoveryRunsEachDownstreamOnceAfterItsInWaveUpstreams) {
+  // a → b, a → c, (b, c) → d: a diamond that ran at 03:00 and succeeded.
+  now_ = At(2, 0);
+  const JobId a = AddJob("a", {{"schedule", {{"cron", "0 0 3 * * ?"}}}});
+  const JobId b = AddJob("b", {{"schedule", {{"depends_on", {{{"job_id", a}}}}}}});
+  const JobId c = AddJob("c", {{"schedule", {{"depends_on", {{{"job_id", a}}}}}}});
+  const JobId d = AddJob("d", {{"schedule", {{"depends_on", {{{"job_id", b}}, {{"job_id", c}}}}}}});
+  auto first = AdvanceTo(At(3));
+  auto bc = Finish(first[0], 0);
+  ASSERT_EQ(bc.size(), 2u);
+  EXPECT_TRUE(Finish(bc[0], 0).empty());
+  auto dd = Finish(bc[1], 0);
+  ASSERT_EQ(dd.size(), 1u);
+  EXPECT_TRUE(Finish(dd[0], 0).empty());
+  ASSERT_EQ(ActionAt(d, At(3))->status, ActionStatus::kSuccess);
+
+  now_ = At(9);
+  Effects fx;
+  ASSERT_TRUE(sched_.SuperRecoverAction(ActionAt(a, At(3))->id, "bob", now_, &fx).ok());
+  EXPECT_EQ(ActionAt(d, At(3))->status, ActionStatus::kWaiting);
+  sched_.Dispatch(now_, &fx);
+  ASSERT_EQ(fx.dispatches.size(), 1u);
+  EXPECT_EQ(fx.dispatches[0].second.trigger, Trigger::kSuperRecovery);
+  auto wave_bc = Finish(fx.dispatches[0].second, 0);
+  ASSERT_EQ(wave_bc.size(), 2u);
+  EXPECT_EQ(wave_bc[0].trigger, Trigger::kSuperRecovery);
+  EXPECT_TRUE(Finish(wave_bc[0], 0).empty()) << "d waits for its other in-wave upstream";
+  auto wave_d = Finish(wave_bc[1], 0);
+  ASSERT_EQ(wave_d.size(), 1u);
+  EXPECT_EQ(wave_d[0].job_id, d);
+  EXPECT_TRUE(Finish(wave_d[0], 0).empty()) << "each member runs exactly once";
+  EXPECT_EQ(ActionAt(d, At(3))->status, ActionStatus::kSuccess);
+  // A member's failure stops the wave below it.
+  Effects again;
+  ASSERT_TRUE(sched_.SuperRecoverAction(ActionAt(b, At(3))->id, "bob", now_, &again).ok());
+  EXPECT_EQ(sched_.SuperRecoverAction(ActionAt(b, At(3))->id, "bob", now_, &again).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  sched_.Dispatch(now_, &again);
+  ASSERT_EQ(again.dispatches.size(), 1u);
+  EXPECT_TRUE(Finish(again.dispatches[0].second, 1).empty());
+  EXPECT_EQ(ActionAt(d, At(3))->status, ActionStatus::kWaiting);
+  EXPECT_NE(ActionAt(d, At(3))->reason.find("waiting for upstream"), std::string::npos);
+}
+
+TEST_F(ScheduleTest, ForcedSuccessLetsDownstreamRun) {
+  now_ = At(2, 0);
+  const JobId a = AddJob("a", {{"schedule", {{"cron", "0 0 3 * * ?"}}}});
+  const JobId b = AddJob("b", {{"schedule", {{"depends_on", {{{"job_id", a}}}}}}});
+  auto first = AdvanceTo(At(3));
+  EXPECT_TRUE(Finish(first[0], 1).empty());
+  Effects fx;
+  EXPECT_EQ(sched_.ForceAction(ActionAt(a, At(3))->id, ActionStatus::kSuccess, "", "root", now_,
+                               &fx)
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  auto forced = sched_.ForceAction(ActionAt(a, At(3))->id, ActionStatus::kSuccess,
+                                   "fixed the table by hand", "root", now_, &fx);
+  ASSERT_TRUE(forced.ok()) << forced.status();
+  EXPECT_EQ(forced->status, ActionStatus::kSuccess);
+  EXPECT_EQ(forced->reason, "forced success by root: fixed the table by hand");
+  sched_.Dispatch(now_, &fx);
+  ASSERT_EQ(fx.dispatches.size(), 1u);
+  EXPECT_EQ(fx.dispatches[0].second.job_id, b);
+}
+
+TEST_F(ScheduleTest, ChainEnableAndDisableChangeTheWholeChain) {
+  const JobId a = AddJob("a", {{"schedule", {{"cron", "0 0 12 * * ?"}}}});
+  const JobId b = AddJob("b", {{"schedule", {{"depends_on", {{{"job_id", a}}}}}}});
+  const JobId c = AddJob("c", {{"schedule", {{"depends_on", {{{"job_id", b}}}}}}});
+  Effects fx;
+  auto off = sched_.SetEnabled(a, false, true, "bob", now_, &fx);
+  ASSERT_TRUE(off.ok()) << off.status();
+  std::vector<JobId> order;
+  for (const Job& j : *off) order.push_back(j.id);
+  EXPECT_EQ(order, (std::vector<JobId>{c, b, a})) << "downstreams first";
+  for (JobId j : {a, b, c}) EXPECT_FALSE(sched_.catalog().FindJob(j)->enabled);
+  auto on = sched_.SetEnabled(c, true, true, "bob", now_, &fx);
+  ASSERT_TRUE(on.ok()) << on.status();
+  order.clear();
+  for (const Job& j : *on) order.push_back(j.id);
+  EXPECT_EQ(order, (std::vector<JobId>{a, b, c})) << "upstreams first";
+}
+
 TEST_F(ScheduleTest, DisablingRemovesFuturePendingActionsAndEnablingReplans) {
   const JobId job = AddJob("hourly", {{"schedule", {{"cron", "0 0 * * * ?"}}}});
   Effects fx;
-  ASSERT_TRUE(sched_.SetEnabled(job, false, "bob", now_, &fx).ok());
+  ASSERT_TRUE(sched_.SetEnabled(job, false, false, "bob", now_, &fx).ok());
   EXPECT_EQ(ActionAt(job, At(11)), nullptr);
   EXPECT_NE(ActionAt(job, At(9)), nullptr) << "history stays";
   EXPECT_FALSE(fx.batch.deleted_actions.empty());
   now_ = At(13, 30);
   Effects on;
-  ASSERT_TRUE(sched_.SetEnabled(job, true, "bob", now_, &on).ok());
+  ASSERT_TRUE(sched_.SetEnabled(job, true, false, "bob", now_, &on).ok());
   EXPECT_EQ(ActionAt(job, At(13))->status, ActionStatus::kSkipped);
   EXPECT_EQ(ActionAt(job, At(14))->status, ActionStatus::kPending);
 }
@@ -179,12 +263,12 @@ TEST_F(ScheduleTest, EnableAndDisableGuardTheChain) {
   const JobId a = AddJob("a", {{"schedule", {{"cron", "0 0 12 * * ?"}}}});
   const JobId b = AddJob("b", {{"schedule", {{"depends_on", {{{"job_id", a}}}}}}});
   Effects fx;
-  const absl::Status st = sched_.SetEnabled(a, false, "bob", now_, &fx).status();
+  const absl::Status st = sched_.SetEnabled(a, false, false, "bob", now_, &fx).status();
   EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(st.message().find("job 2 ('b') is enabled and depends on job 1"), std::string::npos);
-  ASSERT_TRUE(sched_.SetEnabled(b, false, "bob", now_, &fx).ok());
-  ASSERT_TRUE(sched_.SetEnabled(a, false, "bob", now_, &fx).ok());
-  EXPECT_EQ(sched_.SetEnabled(b, true, "bob", now_, &fx).status().code(),
+  ASSERT_TRUE(sched_.SetEnabled(b, false, false, "bob", now_, &fx).ok());
+  ASSERT_TRUE(sched_.SetEnabled(a, false, false, "bob", now_, &fx).ok());
+  EXPECT_EQ(sched_.SetEnabled(b, true, false, "bob", now_, &fx).status().code(),
             absl::StatusCode::kFailedPrecondition);
 }
 

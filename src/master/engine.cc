@@ -265,10 +265,26 @@ absl::StatusOr<core::RunTicket> Engine::RecoverAction(core::ActionId id,
   });
 }
 
-absl::StatusOr<core::Job> Engine::SetJobEnabled(core::JobId id, bool enabled,
-                                                const std::string& actor) {
-  return Call<core::Job>([&](Scheduler& s, absl::Time now, Effects& fx) {
-    return s.SetEnabled(id, enabled, actor, now, &fx);
+absl::StatusOr<std::vector<core::Job>> Engine::SetJobEnabled(core::JobId id, bool enabled,
+                                                             bool chain,
+                                                             const std::string& actor) {
+  return Call<std::vector<core::Job>>([&](Scheduler& s, absl::Time now, Effects& fx) {
+    return s.SetEnabled(id, enabled, chain, actor, now, &fx);
+  });
+}
+
+absl::StatusOr<core::RunTicket> Engine::SuperRecoverAction(core::ActionId id,
+                                                           const std::string& actor) {
+  return Call<core::RunTicket>([&](Scheduler& s, absl::Time now, Effects& fx) {
+    return s.SuperRecoverAction(id, actor, now, &fx);
+  });
+}
+
+absl::StatusOr<core::Action> Engine::ForceAction(core::ActionId id, core::ActionStatus status,
+                                                 const std::string& reason,
+                                                 const std::string& actor) {
+  return Call<core::Action>([&](Scheduler& s, absl::Time now, Effects& fx) {
+    return s.ForceAction(id, status, reason, actor, now, &fx);
   });
 }
 

@@ -58,8 +58,13 @@ class Engine final : public core::EngineCommands, public core::RunReports {
   absl::StatusOr<core::Run> CancelRun(core::RunId id, const std::string& actor) override;
   absl::StatusOr<core::RunTicket> RecoverAction(core::ActionId id,
                                                 const std::string& actor) override;
-  absl::StatusOr<core::Job> SetJobEnabled(core::JobId id, bool enabled,
-                                          const std::string& actor) override;
+  absl::StatusOr<core::RunTicket> SuperRecoverAction(core::ActionId id,
+                                                     const std::string& actor) override;
+  absl::StatusOr<core::Action> ForceAction(core::ActionId id, core::ActionStatus status,
+                                           const std::string& reason,
+                                           const std::string& actor) override;
+  absl::StatusOr<std::vector<core::Job>> SetJobEnabled(core::JobId id, bool enabled, bool chain,
+                                                       const std::string& actor) override;
 
   // core::RunReports (called from worker threads)
   void OnRunStarted(const std::string& worker, core::RunId run, absl::Time at) override;

@@ -148,6 +148,49 @@ class ScheduleTest(unittest.TestCase):
         self.assertIn("schedule.cron", e.exception.body["error"]["message"])
         self.assertEqual(self.hera.get("/api/v1/jobs")["total"], 2)
 
+    def test_super_recovery_reruns_the_chain_once_and_force_unblocks_downstream(self):
+        a = self.job("a", "echo a", schedule={"cron": cron_once_in(2)})
+        b = self.job("b", "echo b", schedule={"depends_on": [{"job_id": a["id"]}]})
+        c = self.job("c", "echo c", schedule={"depends_on": [{"job_id": b["id"]}]})
+        self.wait_for(lambda: [r for r in self.runs(c["id"]) if r["status"] == "success"],
+                      what="the chain to run once")
+        root_action = self.runs(a["id"])[0]["action_id"]
+        self.hera.post(f"/api/v1/jobs/{a['id']}/run",
+                       {"trigger": "super_recovery", "action_id": root_action})
+        self.wait_for(lambda: len([r for r in self.runs(c["id"]) if r["status"] == "success"]) == 2,
+                      what="the super recovery to reach c")
+        time.sleep(0.5)
+        for job in (a, b, c):
+            runs = self.runs(job["id"])
+            self.assertEqual([r["trigger"] for r in runs], ["schedule", "super_recovery"], job["name"])
+        ordered = [self.runs(j["id"])[1] for j in (a, b, c)]
+        self.assertLessEqual(ordered[0]["ended_at"], ordered[1]["started_at"])
+        self.assertLessEqual(ordered[1]["ended_at"], ordered[2]["started_at"])
+        # Force: d fails, e waits; forcing d's action to success lets e run.
+        d = self.job("d", "exit 1", schedule={"cron": cron_once_in(2)})
+        e = self.job("e", "echo e", schedule={"depends_on": [{"job_id": d["id"]}]})
+        failed = self.wait_for(lambda: [r for r in self.runs(d["id"]) if r["status"] == "failed"],
+                               what="d to fail")[0]
+        with self.assertRaises(ApiError) as err:
+            self.hera.post(f"/api/v1/actions/{failed['action_id']}/force", {"status": "success"})
+        self.assertIn("reason", err.exception.body["error"]["message"])
+        forced = self.hera.post(f"/api/v1/actions/{failed['action_id']}/force",
+                                {"status": "success", "reason": "loaded by hand"})
+        self.assertEqual(forced["status"], "success")
+        self.assertIn("loaded by hand", forced["reason"])
+        self.wait_for(lambda: [r for r in self.runs(e["id"]) if r["status"] == "success"],
+                      what="e after the forced success")
+
+    def test_chain_disable_turns_off_everything_downstream(self):
+        a = self.job("a", schedule={"cron": "0 0 3 * * ?"})
+        b = self.job("b", schedule={"depends_on": [{"job_id": a["id"]}]})
+        c = self.job("c", schedule={"depends_on": [{"job_id": b["id"]}]})
+        result = self.hera.post(f"/api/v1/jobs/{a['id']}/disable", {"chain": True})
+        self.assertEqual(result["changed"], [c["id"], b["id"], a["id"]])
+        self.assertFalse(any(j["enabled"] for j in self.hera.get("/api/v1/jobs")["items"]))
+        result = self.hera.post(f"/api/v1/jobs/{c['id']}/enable", {"chain": True})
+        self.assertEqual(result["changed"], [a["id"], b["id"], c["id"]])
+
     def test_daily_job_has_actions_through_tomorrow(self):
         job = self.job("daily", schedule={"cron": "0 30 2 * * ?"})
         times = [a["scheduled_time"] for a in self.hera.get(f"/api/v1/jobs/{job['id']}/actions")["items"]]
