@@ -8,6 +8,7 @@
 #include "api/http_errors.h"
 #include "api/request_util.h"
 #include "api/router.h"
+#include "api/rerun_routes.h"
 #include "api/run_routes.h"
 #include "core/json_codec.h"
 
@@ -266,6 +267,7 @@ HttpHandler MakeApiHandler(const ApiContext& ctx) {
   AddGroupRoutes(*router, ctx);
   AddJobRoutes(*router, ctx);
   AddActionRoutes(*router, ctx);
+  AddRerunRoutes(*router, ctx);
   AddRunRoutes(*router, ctx);
   return [router](HttpRequest& req) { return router->Handle(req); };
 }

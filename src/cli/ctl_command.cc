@@ -202,6 +202,7 @@ void AddCtlCommand(CLI::App& app) {
   AddGroupCommands(ctl, ctx);
   AddJobCommands(ctl, ctx);
   AddRunCommands(ctl, ctx);
+  AddRerunCommands(ctl, ctx);
 }
 
 }  // namespace hera::cli

@@ -63,6 +63,8 @@ inline bool Given(const CLI::Option* opt) { return opt != nullptr && opt->count(
 void AddGroupCommands(CLI::App* ctl, const std::shared_ptr<CtlContext>& ctx);
 void AddJobCommands(CLI::App* ctl, const std::shared_ptr<CtlContext>& ctx);
 void AddRunCommands(CLI::App* ctl, const std::shared_ptr<CtlContext>& ctx);
+// rerun start|list|show|stop|failed.
+void AddRerunCommands(CLI::App* ctl, const std::shared_ptr<CtlContext>& ctx);
 // job enable|disable|actions|recover, under the `job` command.
 void AddScheduleCommands(CLI::App* job, const std::shared_ptr<CtlContext>& ctx);
 

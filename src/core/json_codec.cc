@@ -349,4 +349,70 @@ json RevisionToJson(const JobRevision& rev, const absl::TimeZone& tz) {
   };
 }
 
+json RerunToJson(const RerunBatch& b, const absl::TimeZone& tz, bool with_items) {
+  int64_t started = static_cast<int64_t>(b.next);
+  json j{{"id", b.id},
+         {"job_id", b.job_id},
+         {"from", FormatIsoTime(b.from, tz)},
+         {"to", FormatIsoTime(b.to, tz)},
+         {"parallelism", b.parallelism},
+         {"status", Name(b.status)},
+         {"total", b.items.size()},
+         {"done", b.done},
+         {"failed", b.failed},
+         {"running", started - b.done - b.failed},
+         {"retry_of", b.retry_of ? json(b.retry_of) : json(nullptr)},
+         {"created_by", b.created_by},
+         {"created_at", FormatIsoTime(b.created_at, tz)},
+         {"updated_at", FormatIsoTime(b.updated_at, tz)}};
+  if (with_items) {
+    json items = json::array();
+    for (const auto& item : b.items) {
+      items.push_back({{"scheduled_time", FormatIsoTime(item.time, tz)},
+                       {"action_id", item.action_id ? json(item.action_id) : json(nullptr)}});
+    }
+    j["items"] = std::move(items);
+  }
+  return j;
+}
+
+json RerunToDocument(const RerunBatch& b) {
+  json items = json::array();
+  for (const auto& item : b.items) items.push_back({ToMicros(item.time), item.action_id});
+  return json{{"id", b.id},           {"job_id", b.job_id},
+              {"from", ToMicros(b.from)}, {"to", ToMicros(b.to)},
+              {"parallelism", b.parallelism}, {"status", Name(b.status)},
+              {"items", items},       {"next", b.next},
+              {"done", b.done},       {"failed", b.failed},
+              {"retry_of", b.retry_of}, {"created_by", b.created_by},
+              {"created_at", ToMicros(b.created_at)}, {"updated_at", ToMicros(b.updated_at)}};
+}
+
+absl::StatusOr<RerunBatch> RerunFromDocument(const json& doc) {
+  try {
+    RerunBatch b;
+    b.id = doc.at("id").get<int64_t>();
+    b.job_id = doc.at("job_id").get<int64_t>();
+    b.from = FromMicros(doc.at("from").get<int64_t>());
+    b.to = FromMicros(doc.at("to").get<int64_t>());
+    b.parallelism = doc.at("parallelism").get<int>();
+    auto status = ParseRerunStatus(doc.at("status").get<std::string>());
+    if (!status) return absl::InternalError("rerun document: unknown status");
+    b.status = *status;
+    for (const auto& item : doc.at("items")) {
+      b.items.push_back({FromMicros(item.at(0).get<int64_t>()), item.at(1).get<int64_t>()});
+    }
+    b.next = doc.at("next").get<size_t>();
+    b.done = doc.at("done").get<int64_t>();
+    b.failed = doc.at("failed").get<int64_t>();
+    b.retry_of = doc.at("retry_of").get<int64_t>();
+    b.created_by = doc.at("created_by").get<std::string>();
+    b.created_at = FromMicros(doc.at("created_at").get<int64_t>());
+    b.updated_at = FromMicros(doc.at("updated_at").get<int64_t>());
+    return b;
+  } catch (const json::exception& e) {
+    return absl::InternalError(absl::StrCat("rerun document: ", e.what()));
+  }
+}
+
 }  // namespace hera::core

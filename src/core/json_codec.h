@@ -23,6 +23,11 @@ nlohmann::json GroupToJson(const Group& group, const absl::TimeZone& tz);
 nlohmann::json ActionToJson(const Action& action, const absl::TimeZone& tz);
 nlohmann::json RunToJson(const Run& run, const absl::TimeZone& tz);
 nlohmann::json RevisionToJson(const JobRevision& rev, const absl::TimeZone& tz);
+// A rerun batch as the API shows it (progress, without the items unless `with_items`).
+nlohmann::json RerunToJson(const RerunBatch& batch, const absl::TimeZone& tz, bool with_items);
+// The whole batch as a store keeps it (times in microseconds) and back.
+nlohmann::json RerunToDocument(const RerunBatch& batch);
+absl::StatusOr<RerunBatch> RerunFromDocument(const nlohmann::json& doc);
 
 // Configs as a JSON object of strings.
 nlohmann::json ConfigsToJson(const Configs& configs);

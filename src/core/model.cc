@@ -70,8 +70,16 @@ constexpr std::array<std::pair<RunStatus, std::string_view>, 6> kRunStatuses{{
     {RunStatus::kLost, "lost"},
 }};
 
+constexpr std::array<std::pair<RerunStatus, std::string_view>, 3> kRerunStatuses{{
+    {RerunStatus::kRunning, "running"}, {RerunStatus::kDone, "done"},
+    {RerunStatus::kStopped, "stopped"}}};
+
 }  // namespace
 
+std::string Name(RerunStatus v) { return NameOf(kRerunStatuses, v); }
+std::optional<RerunStatus> ParseRerunStatus(std::string_view s) {
+  return Parse(kRerunStatuses, s);
+}
 std::string Name(JobType v) { return NameOf(kJobTypes, v); }
 std::string Name(Priority v) { return NameOf(kPriorities, v); }
 std::string Name(DependencyPeriod v) { return NameOf(kPeriods, v); }

@@ -150,6 +150,35 @@ struct Run {
   std::string message;  // reason for failed/cancelled/lost, or what it waits for
 };
 
+enum class RerunStatus { kRunning, kDone, kStopped };
+std::string Name(RerunStatus v);
+std::optional<RerunStatus> ParseRerunStatus(std::string_view s);
+
+// One scheduled time of a rerun batch and, once started, the action that reruns it.
+struct RerunItem {
+  absl::Time time = absl::UnixEpoch();
+  ActionId action_id = 0;  // 0 until started
+};
+
+// A rerun batch (重跑历史): one job's times in [from, to], run as `rerun` in time order, at most
+// `parallelism` at once. Its upstreams are not run and it notifies no downstream.
+struct RerunBatch {
+  int64_t id = 0;
+  JobId job_id = 0;
+  absl::Time from = absl::UnixEpoch();
+  absl::Time to = absl::UnixEpoch();
+  int parallelism = 1;  // 1–32
+  RerunStatus status = RerunStatus::kRunning;
+  std::vector<RerunItem> items;  // in time order
+  size_t next = 0;               // items before it have been started
+  int64_t done = 0;              // items that succeeded
+  int64_t failed = 0;            // items that failed or were cancelled
+  int64_t retry_of = 0;          // the batch whose failed items this one reruns, or 0
+  std::string created_by;
+  absl::Time created_at = absl::UnixEpoch();
+  absl::Time updated_at = absl::UnixEpoch();
+};
+
 struct User {
   UserId id = 0;
   std::string username;

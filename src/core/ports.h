@@ -93,6 +93,13 @@ class EngineCommands {
   virtual absl::StatusOr<RunTicket> RecoverAction(ActionId id, const std::string& actor) = 0;
   // Super recovery of scheduled action `id` (see Scheduler::SuperRecoverAction).
   virtual absl::StatusOr<RunTicket> SuperRecoverAction(ActionId id, const std::string& actor) = 0;
+  // Rerun batches (see Scheduler::CreateRerun / StopRerun).
+  virtual absl::StatusOr<RerunBatch> CreateRerun(JobId job, absl::Time from, absl::Time to,
+                                                 int parallelism, const std::string& actor) = 0;
+  virtual absl::StatusOr<RerunBatch> StopRerun(int64_t id, const std::string& actor) = 0;
+  // A new batch of the items of batch `id` that failed or were cancelled.
+  virtual absl::StatusOr<RerunBatch> RerunFailed(int64_t id, int parallelism,
+                                                 const std::string& actor) = 0;
   // Forces action `id` to success or failed with a reason.
   virtual absl::StatusOr<Action> ForceAction(ActionId id, ActionStatus status,
                                              const std::string& reason,

@@ -68,6 +68,16 @@ void Scheduler::Restore(StoredState state, absl::Time now, Effects* fx) {
   delayed_.clear();
   book_ = ActionBook();
   for (ActionId id : state.succeeded_upstream) book_.MarkExternalSuccess(id);
+  reruns_.clear();
+  rerun_of_action_.clear();
+  reruns_in_flight_ = 0;
+  for (auto& batch : state.reruns) {
+    for (size_t i = 0; i < batch.next && i < batch.items.size(); ++i) {
+      rerun_of_action_[batch.items[i].action_id] = batch.id;
+    }
+    reruns_in_flight_ += static_cast<int>(batch.next) - static_cast<int>(batch.done + batch.failed);
+    reruns_[batch.id] = std::move(batch);
+  }
   std::map<ActionId, Action> standalone;  // actions of manual runs: not scheduled
   for (auto& a : state.unfinished_actions) {
     if (a.job_id && catalog_.FindJob(a.job_id) && !a.manual) {
@@ -122,6 +132,7 @@ void Scheduler::Restore(StoredState state, absl::Time now, Effects* fx) {
   restored_at_ = now;
   missed_applied_ = false;
   Replan({}, now, fx);
+  PumpReruns(now, fx);
 }
 
 absl::StatusOr<Group> Scheduler::CreateGroup(const nlohmann::json& body, const std::string& actor,

@@ -33,6 +33,8 @@ struct StoredState {
   // Upstream actions outside the window that have succeeded.
   std::vector<ActionId> succeeded_upstream;
   std::vector<Run> unfinished_runs;
+  // Rerun batches still running.
+  std::vector<RerunBatch> reruns;
   // The job revision each queued run captured, keyed by (job, version).
   std::map<std::pair<JobId, int64_t>, Job> revisions;
   MaxIds max_ids;
@@ -96,6 +98,22 @@ class Scheduler {
                                               const std::string& actor, absl::Time now,
                                               Effects* fx);
 
+  // Rerun batches (重跑历史, SEMANTICS.md §9): one job's cron times in [from, to], run as
+  // `rerun` in time order, `parallelism` (1–32) at once, after all other queued work and within
+  // a global cap on reruns in flight. Errors name the field.
+  absl::StatusOr<RerunBatch> CreateRerun(JobId job, absl::Time from, absl::Time to,
+                                         int parallelism, const std::string& actor,
+                                         absl::Time now, Effects* fx);
+  // A new batch of `times` of `job` ("rerun the failed ones" of batch `retry_of`).
+  absl::StatusOr<RerunBatch> CreateRerunOfTimes(JobId job, std::vector<absl::Time> times,
+                                                int parallelism, int64_t retry_of,
+                                                const std::string& actor, absl::Time now,
+                                                Effects* fx);
+  // Starts nothing more of batch `id` and cancels its queued runs; running ones finish.
+  absl::StatusOr<RerunBatch> StopRerun(int64_t id, const std::string& actor, absl::Time now,
+                                       Effects* fx);
+  static constexpr int kMaxRerunsInFlight = 16;  // over all batches: scheduled work comes first
+
   // Time passes: due actions start or wait, retries become due, the window rolls over at
   // midnight. Call at least at NextWakeTime().
   void Tick(absl::Time now, Effects* fx);
@@ -153,6 +171,10 @@ class Scheduler {
   // After a run ended: its action's status, downstream notification and retries.
   void AfterRun(const ActiveRun& ended, absl::Time now, Effects* fx);
   void SaveAction(ActionId id, Effects* fx);
+  // Starts the next items of running batches while their parallelism and the cap allow.
+  void PumpReruns(absl::Time now, Effects* fx);
+  // A rerun item's run ended.
+  void AfterRerunItem(int64_t batch, RunStatus status, absl::Time now, Effects* fx);
   // A wave member succeeded: start the members it was the last in-wave upstream of.
   void AdvanceWave(ActionId done, absl::Time now, Effects* fx);
   // A wave member failed for good: the members after it leave the wave and wait normally.
@@ -174,6 +196,9 @@ class Scheduler {
   // Super recovery waves: each member action → its upstreams inside the wave not yet
   // succeeded in it. A member runs once when that reaches zero.
   std::map<ActionId, int> wave_unmet_;
+  std::map<int64_t, RerunBatch> reruns_;           // running batches by id
+  std::map<ActionId, int64_t> rerun_of_action_;    // a running batch's item actions
+  int reruns_in_flight_ = 0;
   std::map<RunId, ActiveRun> active_;
   std::set<QueueKey> queue_;
   std::map<std::string, WorkerSlots> workers_;

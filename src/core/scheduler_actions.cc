@@ -9,6 +9,7 @@
 #include "core/action_planner.h"
 #include "core/job_graph.h"
 #include "core/scheduler.h"
+#include "cron/cron_expr.h"
 
 namespace hera::core {
 namespace {
@@ -220,7 +221,7 @@ void Scheduler::AfterRun(const ActiveRun& ended, absl::Time now, Effects* fx) {
   const Run& run = ended.run;
   Action* a = book_.FindMutable(run.action_id);
   if (!a) {
-    // A manual run's own action follows its run.
+    // A manual or rerun run's own action follows its run.
     Action action = ended.action;
     action.status = run.status == RunStatus::kSuccess     ? ActionStatus::kSuccess
                     : run.status == RunStatus::kCancelled ? ActionStatus::kCancelled
@@ -228,6 +229,11 @@ void Scheduler::AfterRun(const ActiveRun& ended, absl::Time now, Effects* fx) {
     action.reason = run.message;
     action.updated_at = now;
     fx->batch.actions.push_back(action);
+    if (auto it = rerun_of_action_.find(action.id); it != rerun_of_action_.end()) {
+      const int64_t batch = it->second;
+      rerun_of_action_.erase(it);
+      AfterRerunItem(batch, run.status, now, fx);
+    }
     return;
   }
   const Job* job = catalog_.FindJob(run.job_id);
@@ -408,6 +414,167 @@ absl::StatusOr<std::vector<Job>> Scheduler::SetEnabled(JobId id, bool enabled, b
   }
   if (changed.empty()) changed.push_back(*job);
   return changed;
+}
+
+absl::StatusOr<RerunBatch> Scheduler::CreateRerun(JobId job_id, absl::Time from, absl::Time to,
+                                                   int parallelism, const std::string& actor,
+                                                   absl::Time now, Effects* fx) {
+  const Job* job = catalog_.FindJob(job_id);
+  if (!job) return absl::NotFoundError(absl::StrCat("job ", job_id, " does not exist"));
+  if (from > to) {
+    return absl::InvalidArgumentError("field 'to': must not be before 'from'");
+  }
+  if (to - from > absl::Hours(24 * 366)) {
+    return absl::InvalidArgumentError("field 'to': a rerun covers at most 366 days");
+  }
+  if (job->schedule.cron.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "job ", job_id, " has no cron: a rerun replays the job's own scheduled times"));
+  }
+  auto cron = cron::CronExpr::Parse(job->schedule.cron);
+  if (!cron.ok()) return cron.status();
+  absl::TimeZone tz = tz_;
+  if (!job->schedule.timezone.empty()) absl::LoadTimeZone(job->schedule.timezone, &tz);
+  constexpr size_t kMaxItems = 10000;
+  std::vector<absl::Time> times = cron->AllIn(from, to + absl::Nanoseconds(1), tz, kMaxItems + 1);
+  if (times.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "job ", job_id, "'s cron '", job->schedule.cron, "' has no time between ",
+        FormatIsoTime(from, tz), " and ", FormatIsoTime(to, tz)));
+  }
+  if (times.size() > kMaxItems) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the range holds more than ", kMaxItems, " times; rerun a shorter one"));
+  }
+  auto batch = CreateRerunOfTimes(job_id, std::move(times), parallelism, 0, actor, now, fx);
+  if (batch.ok()) {
+    RerunBatch& b = reruns_.at(batch->id);
+    b.from = from;
+    b.to = to;
+    fx->batch.reruns.back() = b;
+    return b;
+  }
+  return batch;
+}
+
+absl::StatusOr<RerunBatch> Scheduler::CreateRerunOfTimes(JobId job_id,
+                                                         std::vector<absl::Time> times,
+                                                         int parallelism, int64_t retry_of,
+                                                         const std::string& actor,
+                                                         absl::Time now, Effects* fx) {
+  if (!catalog_.FindJob(job_id)) {
+    return absl::NotFoundError(absl::StrCat("job ", job_id, " does not exist"));
+  }
+  if (parallelism < 1 || parallelism > 32) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("field 'parallelism': ", parallelism, " is outside 1-32"));
+  }
+  if (times.empty()) return absl::InvalidArgumentError("there is nothing to rerun");
+  if (shutting_down_) return absl::UnavailableError("hera is shutting down");
+  std::sort(times.begin(), times.end());
+  RerunBatch b;
+  b.id = ++ids_.rerun;
+  b.job_id = job_id;
+  b.from = times.front();
+  b.to = times.back();
+  b.parallelism = parallelism;
+  b.retry_of = retry_of;
+  b.created_by = actor;
+  b.created_at = b.updated_at = now;
+  for (absl::Time t : times) b.items.push_back({t, 0});
+  const int64_t id = b.id;
+  reruns_[id] = std::move(b);
+  PumpReruns(now, fx);
+  fx->batch.reruns.push_back(reruns_.at(id));
+  return reruns_.at(id);
+}
+
+void Scheduler::PumpReruns(absl::Time now, Effects* fx) {
+  for (auto& [id, b] : reruns_) {
+    const Job* job = catalog_.FindJob(b.job_id);
+    bool changed = false;
+    while (job && b.status == RerunStatus::kRunning && b.next < b.items.size() &&
+           static_cast<int64_t>(b.next) - b.done - b.failed < b.parallelism &&
+           reruns_in_flight_ < kMaxRerunsInFlight) {
+      RerunItem& item = b.items[b.next++];
+      ActiveRun active;
+      Action& a = active.action;
+      a.id = ++ids_.action;
+      a.job_id = job->id;
+      a.scheduled_time = item.time;
+      a.status = ActionStatus::kQueued;
+      a.job_version = job->version;
+      a.manual = true;
+      a.reason = absl::StrCat("rerun batch ", id);
+      a.created_at = a.updated_at = now;
+      Run& run = active.run;
+      run.id = ++ids_.run;
+      run.job_id = job->id;
+      run.action_id = a.id;
+      run.trigger = Trigger::kRerun;
+      run.job_version = job->version;
+      run.created_by = b.created_by;
+      run.queued_at = now;
+      active.order = MakeOrder(*job, run, a);
+      item.action_id = a.id;
+      rerun_of_action_[a.id] = id;
+      ++reruns_in_flight_;
+      fx->batch.actions.push_back(a);
+      fx->batch.runs.push_back(run);
+      Enqueue(std::move(active), job->priority);
+      changed = true;
+    }
+    if (changed) {
+      b.updated_at = now;
+      fx->batch.reruns.push_back(b);
+    }
+  }
+}
+
+void Scheduler::AfterRerunItem(int64_t batch, RunStatus status, absl::Time now, Effects* fx) {
+  --reruns_in_flight_;
+  auto it = reruns_.find(batch);
+  if (it == reruns_.end()) return;
+  RerunBatch& b = it->second;
+  (status == RunStatus::kSuccess ? b.done : b.failed) += 1;
+  b.updated_at = now;
+  const bool idle = static_cast<int64_t>(b.next) == b.done + b.failed;
+  if (idle && (b.next == b.items.size() || b.status == RerunStatus::kStopped)) {
+    if (b.status == RerunStatus::kRunning) b.status = RerunStatus::kDone;
+    fx->batch.reruns.push_back(b);
+    reruns_.erase(it);
+  } else {
+    fx->batch.reruns.push_back(b);
+  }
+  PumpReruns(now, fx);
+}
+
+absl::StatusOr<RerunBatch> Scheduler::StopRerun(int64_t id, const std::string& actor,
+                                                absl::Time now, Effects* fx) {
+  auto it = reruns_.find(id);
+  if (it == reruns_.end()) {
+    return absl::FailedPreconditionError(absl::StrCat("rerun batch ", id, " is not running"));
+  }
+  it->second.status = RerunStatus::kStopped;
+  it->second.updated_at = now;
+  std::vector<RunId> queued;
+  for (const auto& [rid, r] : active_) {
+    auto owner = rerun_of_action_.find(r.run.action_id);
+    if (owner != rerun_of_action_.end() && owner->second == id && !r.dispatched) {
+      queued.push_back(rid);
+    }
+  }
+  for (RunId rid : queued) (void)CancelRun(rid, actor, now, fx);
+  auto still = reruns_.find(id);
+  if (still == reruns_.end()) return RerunBatch(fx->batch.reruns.back());
+  if (static_cast<int64_t>(still->second.next) == still->second.done + still->second.failed) {
+    RerunBatch done = still->second;
+    reruns_.erase(still);
+    fx->batch.reruns.push_back(done);
+    return done;
+  }
+  fx->batch.reruns.push_back(still->second);
+  return still->second;
 }
 
 absl::StatusOr<RunTicket> Scheduler::SuperRecoverAction(ActionId id, const std::string& actor,

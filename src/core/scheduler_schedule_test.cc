@@ -245,6 +245,54 @@ TEST_F(ScheduleTest, ChainEnableAndDisableChangeTheWholeChain) {
   EXPECT_EQ(order, (std::vector<JobId>{a, b, c})) << "upstreams first";
 }
 
+TEST_F(ScheduleTest, RerunBatchRunsTimesInOrderWithinItsParallelism) {
+  const JobId job = AddJob("hourly", {{"schedule", {{"cron", "0 0 * * * ?"}}}, {"enabled", false}});
+  Effects fx;
+  EXPECT_EQ(sched_.CreateRerun(job, At(5), At(0), 2, "bob", now_, &fx).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(sched_.CreateRerun(job, At(0), At(5), 33, "bob", now_, &fx).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  auto batch = sched_.CreateRerun(job, At(0, 0, 20), At(2, 0, 20), 2, "bob", now_, &fx);
+  ASSERT_TRUE(batch.ok()) << batch.status();
+  EXPECT_EQ(batch->items.size(), 3u);
+  sched_.Dispatch(now_, &fx);
+  ASSERT_EQ(fx.dispatches.size(), 2u);
+  EXPECT_EQ(fx.dispatches[0].second.trigger, Trigger::kRerun);
+  EXPECT_EQ(fx.dispatches[0].second.scheduled_time, At(0, 0, 20));
+  EXPECT_EQ(fx.dispatches[1].second.scheduled_time, At(1, 0, 20));
+  auto third = Finish(fx.dispatches[0].second, 0);
+  ASSERT_EQ(third.size(), 1u);
+  EXPECT_EQ(third[0].scheduled_time, At(2, 0, 20));
+  EXPECT_TRUE(Finish(fx.dispatches[1].second, 1).empty());
+  Effects done;
+  RunResult r;
+  r.run_id = third[0].run_id;
+  r.exit_code = 0;
+  r.ended_at = now_;
+  sched_.OnRunFinished(r, &done);
+  ASSERT_FALSE(done.batch.reruns.empty());
+  const RerunBatch& last = done.batch.reruns.back();
+  EXPECT_EQ(last.status, RerunStatus::kDone);
+  EXPECT_EQ(last.done, 2);
+  EXPECT_EQ(last.failed, 1);
+  EXPECT_EQ(sched_.StopRerun(batch->id, "bob", now_, &done).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(ScheduleTest, StoppingARerunCancelsWhatIsQueued) {
+  const JobId job = AddJob("hourly", {{"schedule", {{"cron", "0 0 * * * ?"}}}, {"enabled", false}});
+  sched_.AddWorker({"w", 1});
+  Effects fx;
+  auto batch = sched_.CreateRerun(job, At(0, 0, 20), At(3, 0, 20), 2, "bob", now_, &fx);
+  ASSERT_TRUE(batch.ok());
+  auto stopped = sched_.StopRerun(batch->id, "bob", now_, &fx);
+  ASSERT_TRUE(stopped.ok()) << stopped.status();
+  EXPECT_EQ(stopped->status, RerunStatus::kStopped);
+  EXPECT_EQ(stopped->failed, 2) << "its two queued runs were cancelled";
+  sched_.Dispatch(now_, &fx);
+  EXPECT_TRUE(fx.dispatches.empty());
+}
+
 TEST_F(ScheduleTest, DisablingRemovesFuturePendingActionsAndEnablingReplans) {
   const JobId job = AddJob("hourly", {{"schedule", {{"cron", "0 0 * * * ?"}}}});
   Effects fx;

@@ -26,10 +26,12 @@ struct WriteBatch {
   std::vector<Action> actions;
   std::vector<ActionId> deleted_actions;
   std::vector<Run> runs;
+  std::vector<RerunBatch> reruns;
 
   bool empty() const {
     return groups.empty() && deleted_groups.empty() && jobs.empty() && deleted_jobs.empty() &&
-           revisions.empty() && actions.empty() && deleted_actions.empty() && runs.empty();
+           revisions.empty() && actions.empty() && deleted_actions.empty() && runs.empty() &&
+           reruns.empty();
   }
 };
 
@@ -39,6 +41,7 @@ struct MaxIds {
   JobId job = 0;
   ActionId action = 0;
   RunId run = 0;
+  int64_t rerun = 0;
 };
 
 struct JobFilter {
@@ -98,6 +101,12 @@ class Store {
   virtual absl::StatusOr<Page<Run>> ListRuns(const RunFilter& filter) = 0;
   // Runs queued or running, ordered by id (engine start-up).
   virtual absl::StatusOr<std::vector<Run>> ListUnfinishedRuns() = 0;
+
+  // Rerun batches. NotFound for an unknown id; ListReruns is newest first (0: every job).
+  virtual absl::StatusOr<RerunBatch> GetRerun(int64_t id) = 0;
+  virtual absl::StatusOr<std::vector<RerunBatch>> ListReruns(JobId job) = 0;
+  // Batches still running, ordered by id (engine start-up).
+  virtual absl::StatusOr<std::vector<RerunBatch>> ListUnfinishedReruns() = 0;
 
   // Users and tokens are not scheduling state: written directly, not through Commit.
   // CreateUser assigns the id; AlreadyExists when the username is taken.

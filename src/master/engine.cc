@@ -73,6 +73,9 @@ absl::Status Engine::Start() {
       }
     }
   }
+  auto reruns = store_->ListUnfinishedReruns();
+  if (!reruns.ok()) return reruns.status();
+  state.reruns = *std::move(reruns);
   auto ids = store_->LoadMaxIds();
   if (!ids.ok()) return ids.status();
   state.max_ids = *ids;
@@ -270,6 +273,44 @@ absl::StatusOr<std::vector<core::Job>> Engine::SetJobEnabled(core::JobId id, boo
                                                              const std::string& actor) {
   return Call<std::vector<core::Job>>([&](Scheduler& s, absl::Time now, Effects& fx) {
     return s.SetEnabled(id, enabled, chain, actor, now, &fx);
+  });
+}
+
+absl::StatusOr<core::RerunBatch> Engine::CreateRerun(core::JobId job, absl::Time from,
+                                                     absl::Time to, int parallelism,
+                                                     const std::string& actor) {
+  return Call<core::RerunBatch>([&](Scheduler& s, absl::Time now, Effects& fx) {
+    return s.CreateRerun(job, from, to, parallelism, actor, now, &fx);
+  });
+}
+
+absl::StatusOr<core::RerunBatch> Engine::StopRerun(int64_t id, const std::string& actor) {
+  return Call<core::RerunBatch>([&](Scheduler& s, absl::Time now, Effects& fx) {
+    return s.StopRerun(id, actor, now, &fx);
+  });
+}
+
+absl::StatusOr<core::RerunBatch> Engine::RerunFailed(int64_t id, int parallelism,
+                                                     const std::string& actor) {
+  // Which items failed is read from the store (the batch may have ended long ago).
+  auto old = store_->GetRerun(id);
+  if (!old.ok()) return old.status();
+  std::vector<absl::Time> times;
+  for (const auto& item : old->items) {
+    if (!item.action_id) continue;
+    auto action = store_->GetAction(item.action_id);
+    if (action.ok() && (action->status == core::ActionStatus::kFailed ||
+                        action->status == core::ActionStatus::kCancelled)) {
+      times.push_back(item.time);
+    }
+  }
+  if (times.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("rerun batch ", id, " has no failed item to rerun"));
+  }
+  const int p = parallelism > 0 ? parallelism : old->parallelism;
+  return Call<core::RerunBatch>([&](Scheduler& s, absl::Time now, Effects& fx) {
+    return s.CreateRerunOfTimes(old->job_id, times, p, id, actor, now, &fx);
   });
 }
 

@@ -58,6 +58,12 @@ class Engine final : public core::EngineCommands, public core::RunReports {
   absl::StatusOr<core::Run> CancelRun(core::RunId id, const std::string& actor) override;
   absl::StatusOr<core::RunTicket> RecoverAction(core::ActionId id,
                                                 const std::string& actor) override;
+  absl::StatusOr<core::RerunBatch> CreateRerun(core::JobId job, absl::Time from, absl::Time to,
+                                               int parallelism,
+                                               const std::string& actor) override;
+  absl::StatusOr<core::RerunBatch> StopRerun(int64_t id, const std::string& actor) override;
+  absl::StatusOr<core::RerunBatch> RerunFailed(int64_t id, int parallelism,
+                                               const std::string& actor) override;
   absl::StatusOr<core::RunTicket> SuperRecoverAction(core::ActionId id,
                                                      const std::string& actor) override;
   absl::StatusOr<core::Action> ForceAction(core::ActionId id, core::ActionStatus status,

@@ -21,6 +21,8 @@
 #include "common/mutex_lock.h"
 #include "store/store_contract.h"
 
+#include "core/json_codec.h"
+
 namespace hera::store {
 
 std::string StoreBackendName(const ::testing::TestParamInfo<StoreBackend>& info) {
@@ -573,6 +575,41 @@ TEST_P(StoreContractTest, ListActionsIsAHalfOpenTimeRange) {
   auto all = store().ListActionsBetween(T(100), T(300));
   ASSERT_TRUE(all.ok()) << all.status();
   EXPECT_THAT(Ids(*all), ElementsAre(2, 4, 6, 3));
+}
+
+TEST_P(StoreContractTest, RerunBatchesRoundTripAndList) {
+  WriteBatch b = BaseBatch();
+  core::RerunBatch r;
+  r.id = 7;
+  r.job_id = 1;
+  r.from = T(0);
+  r.to = T(7200);
+  r.parallelism = 4;
+  r.items = {{T(0), 11}, {T(3600), 0}, {T(7200), 0}};
+  r.next = 1;
+  r.done = 1;
+  r.created_by = "张三";
+  r.created_at = T(5, 1);
+  r.updated_at = T(6, 2);
+  core::RerunBatch finished = r;
+  finished.id = 8;
+  finished.status = core::RerunStatus::kDone;
+  finished.retry_of = 7;
+  b.reruns = {r, finished};
+  ASSERT_TRUE(store().Commit(b).ok());
+  auto got = store().GetRerun(7);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(core::RerunToDocument(*got), core::RerunToDocument(r));
+  EXPECT_EQ(store().GetRerun(9).status().code(), absl::StatusCode::kNotFound);
+  auto listed = store().ListReruns(1);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].id, 8) << "newest first";
+  auto unfinished = store().ListUnfinishedReruns();
+  ASSERT_TRUE(unfinished.ok());
+  ASSERT_EQ(unfinished->size(), 1u);
+  EXPECT_EQ((*unfinished)[0].id, 7);
+  EXPECT_EQ(store().LoadMaxIds()->rerun, 8);
 }
 
 TEST_P(StoreContractTest, UnfinishedActionsAndRuns) {

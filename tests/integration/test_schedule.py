@@ -191,6 +191,42 @@ class ScheduleTest(unittest.TestCase):
         result = self.hera.post(f"/api/v1/jobs/{c['id']}/enable", {"chain": True})
         self.assertEqual(result["changed"], [a["id"], b["id"], c["id"]])
 
+    def test_rerun_batch_replays_history_in_order_and_reruns_the_failed_ones(self):
+        marker = os.path.join(self.tmp, "fail-0200")
+        open(marker, "w").close()
+        # Fails for 02:00 while the marker exists: "rerun the failed ones" then succeeds.
+        job = self.job("hourly", f"case $HERA_SCHEDULED_TIME in *T02:00:00*) "
+                                 f"if [ -f {marker} ]; then exit 5; fi;; esac; echo ok",
+                       schedule={"cron": "0 0 * * * ?"}, enabled=False)
+        with self.assertRaises(ApiError) as e:
+            self.hera.post(f"/api/v1/jobs/{job['id']}/reruns", {"from": "2026-01-01T00:00:00Z"})
+        self.assertIn("field 'to': is required", e.exception.body["error"]["message"])
+        with self.assertRaises(ApiError) as e:
+            self.hera.post(f"/api/v1/jobs/{job['id']}/reruns",
+                           {"from": "2026-01-01T00:00:00Z", "to": "2026-01-01T03:00:00Z",
+                            "parallelism": 99})
+        self.assertIn("parallelism", e.exception.body["error"]["message"])
+        batch = self.hera.post(f"/api/v1/jobs/{job['id']}/reruns",
+                               {"from": "2026-01-01T00:00:00Z", "to": "2026-01-01T03:00:00Z",
+                                "parallelism": 2})
+        self.assertEqual(batch["total"], 4)
+        done = self.wait_for(lambda: (lambda b: b if b["status"] == "done" else None)(
+            self.hera.get(f"/api/v1/reruns/{batch['id']}")), what="the batch to finish")
+        self.assertEqual((done["done"], done["failed"]), (3, 1))
+        runs = self.runs(job["id"])
+        self.assertEqual({r["trigger"] for r in runs}, {"rerun"})
+        started = sorted(runs, key=lambda r: r["id"])
+        times = [self.hera.get(f"/api/v1/runs/{r['id']}")["action_id"] for r in started]
+        self.assertEqual(len(set(times)), 4)
+        os.remove(marker)
+        again = self.hera.post(f"/api/v1/reruns/{batch['id']}/rerun-failed")
+        self.assertEqual(again["total"], 1)
+        self.assertEqual(again["retry_of"], batch["id"])
+        self.wait_for(lambda: self.hera.get(f"/api/v1/reruns/{again['id']}")["done"] == 1,
+                      what="the failed time to rerun")
+        listed = self.hera.get(f"/api/v1/jobs/{job['id']}/reruns")["items"]
+        self.assertEqual([b["id"] for b in listed], [again["id"], batch["id"]])
+
     def test_daily_job_has_actions_through_tomorrow(self):
         job = self.job("daily", schedule={"cron": "0 30 2 * * ?"})
         times = [a["scheduled_time"] for a in self.hera.get(f"/api/v1/jobs/{job['id']}/actions")["items"]]

@@ -7,10 +7,13 @@
 #include <variant>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/status.h"
+#include "core/json_codec.h"
 #include "common/strings.h"
 #include "store/migrations/migrations.h"
 #include "common/mutex_lock.h"
@@ -244,6 +247,18 @@ absl::Status SqliteStore::CommitLocked(const core::WriteBatch& batch) {
     sqlite::BindRun(r, &*stmt);
     HERA_RETURN_IF_ERROR(WithContext(stmt->Run(), absl::StrCat("run ", r.id)));
   }
+  for (const core::RerunBatch& r : batch.reruns) {
+    HERA_ASSIGN_OR_RETURN(
+        ScopedStatement stmt,
+        db->Prepare("INSERT INTO reruns (id, job_id, status, document) VALUES (?, ?, ?, ?)"
+                    " ON CONFLICT (id) DO UPDATE SET job_id = excluded.job_id,"
+                    " status = excluded.status, document = excluded.document"));
+    stmt->BindInt(1, r.id);
+    stmt->BindInt(2, r.job_id);
+    stmt->BindText(3, core::Name(r.status));
+    stmt->BindText(4, core::RerunToDocument(r).dump());
+    HERA_RETURN_IF_ERROR(WithContext(stmt->Run(), absl::StrCat("rerun ", r.id)));
+  }
   // Deletes come after the upserts: an id both written and deleted in one batch is deleted.
   for (core::ActionId id : batch.deleted_actions) {
     HERA_RETURN_IF_ERROR(WithContext(DeleteById(db, "DELETE FROM actions WHERE id = ?", id),
@@ -253,6 +268,7 @@ absl::Status SqliteStore::CommitLocked(const core::WriteBatch& batch) {
     // Explicit rather than ON DELETE CASCADE, so it holds whatever the FK settings.
     for (const char* sql :
          {"DELETE FROM runs WHERE job_id = ?", "DELETE FROM actions WHERE job_id = ?",
+          "DELETE FROM reruns WHERE job_id = ?",
           "DELETE FROM job_revisions WHERE job_id = ?", "DELETE FROM jobs WHERE id = ?"}) {
       HERA_RETURN_IF_ERROR(WithContext(DeleteById(db, sql, id), absl::StrCat("delete job ", id)));
     }
@@ -265,6 +281,7 @@ absl::Status SqliteStore::CommitLocked(const core::WriteBatch& batch) {
   HERA_RETURN_IF_ERROR(RaiseHighWater(db, "job", MaxId(batch.jobs)));
   HERA_RETURN_IF_ERROR(RaiseHighWater(db, "action", MaxId(batch.actions)));
   HERA_RETURN_IF_ERROR(RaiseHighWater(db, "run", MaxId(batch.runs)));
+  HERA_RETURN_IF_ERROR(RaiseHighWater(db, "rerun", MaxId(batch.reruns)));
   return txn.Commit();  // checks the deferred foreign keys
 }
 
@@ -331,7 +348,9 @@ absl::StatusOr<core::MaxIds> SqliteStore::LoadMaxIds() {
                   " (SELECT COALESCE(MAX(max_id), 0) FROM id_high_water WHERE kind = 'action'),"
                   " (SELECT COALESCE(MAX(id), 0) FROM actions),"
                   " (SELECT COALESCE(MAX(max_id), 0) FROM id_high_water WHERE kind = 'run'),"
-                  " (SELECT COALESCE(MAX(id), 0) FROM runs)"));
+                  " (SELECT COALESCE(MAX(id), 0) FROM runs),"
+                  " (SELECT COALESCE(MAX(max_id), 0) FROM id_high_water WHERE kind = 'rerun'),"
+                  " (SELECT COALESCE(MAX(id), 0) FROM reruns)"));
   HERA_ASSIGN_OR_RETURN(bool row, stmt->Step());
   if (!row) return absl::InternalError("load max ids: no row");
   core::MaxIds ids;
@@ -339,7 +358,43 @@ absl::StatusOr<core::MaxIds> SqliteStore::LoadMaxIds() {
   ids.job = std::max(stmt->ColumnInt(2), stmt->ColumnInt(3));
   ids.action = std::max(stmt->ColumnInt(4), stmt->ColumnInt(5));
   ids.run = std::max(stmt->ColumnInt(6), stmt->ColumnInt(7));
+  ids.rerun = std::max(stmt->ColumnInt(8), stmt->ColumnInt(9));
   return ids;
+}
+
+absl::StatusOr<std::vector<core::RerunBatch>> SqliteStore::QueryReruns(const std::string& where,
+                                                                      int64_t arg) {
+  ReaderLease db = AcquireReader();
+  HERA_ASSIGN_OR_RETURN(ScopedStatement stmt,
+                        db->Prepare(absl::StrCat("SELECT id, document FROM reruns ", where)));
+  if (arg) stmt->BindInt(1, arg);
+  std::vector<core::RerunBatch> out;
+  for (;;) {
+    HERA_ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) break;
+    const auto doc = nlohmann::json::parse(stmt->ColumnText(1), nullptr, false);
+    if (doc.is_discarded()) {
+      return absl::InternalError(absl::StrCat("rerun ", stmt->ColumnInt(0), ": bad document"));
+    }
+    HERA_ASSIGN_OR_RETURN(core::RerunBatch batch, core::RerunFromDocument(doc));
+    out.push_back(std::move(batch));
+  }
+  return out;
+}
+
+absl::StatusOr<core::RerunBatch> SqliteStore::GetRerun(int64_t id) {
+  HERA_ASSIGN_OR_RETURN(auto batches, QueryReruns("WHERE id = ?", id));
+  if (batches.empty()) return absl::NotFoundError(absl::StrCat("rerun batch ", id, " not found"));
+  return batches.front();
+}
+
+absl::StatusOr<std::vector<core::RerunBatch>> SqliteStore::ListReruns(core::JobId job) {
+  if (job == 0) return QueryReruns("ORDER BY id DESC", 0);
+  return QueryReruns("WHERE job_id = ? ORDER BY id DESC", job);
+}
+
+absl::StatusOr<std::vector<core::RerunBatch>> SqliteStore::ListUnfinishedReruns() {
+  return QueryReruns("WHERE status = 'running' ORDER BY id", 0);
 }
 
 absl::StatusOr<std::vector<core::Group>> SqliteStore::ListGroups() {

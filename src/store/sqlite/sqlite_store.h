@@ -66,6 +66,9 @@ class SqliteStore final : public core::Store {
   absl::StatusOr<std::vector<core::JobRevision>> ListJobRevisions(core::JobId id) override;
 
   absl::StatusOr<core::Action> GetAction(core::ActionId id) override;
+  absl::StatusOr<core::RerunBatch> GetRerun(int64_t id) override;
+  absl::StatusOr<std::vector<core::RerunBatch>> ListReruns(core::JobId job) override;
+  absl::StatusOr<std::vector<core::RerunBatch>> ListUnfinishedReruns() override;
   absl::StatusOr<std::vector<core::Action>> ListActionsBetween(absl::Time from,
                                                                absl::Time to) override;
   absl::StatusOr<std::vector<core::Action>> ListActions(core::JobId job, absl::Time from,
@@ -88,6 +91,9 @@ class SqliteStore final : public core::Store {
   absl::Status DeleteToken(std::string_view token_hash) override;
 
  private:
+  // Reruns matching `where` (with one bound integer `arg` unless it is 0).
+  absl::StatusOr<std::vector<core::RerunBatch>> QueryReruns(const std::string& where,
+                                                           int64_t arg);
   class ReaderLease;
 
   SqliteStore(std::unique_ptr<sqlite::Db> writer, std::vector<std::unique_ptr<sqlite::Db>> readers);

@@ -1,0 +1,98 @@
+#include "api/rerun_routes.h"
+
+#include "absl/strings/str_cat.h"
+#include "api/request_util.h"
+#include "common/time_format.h"
+#include "core/json_codec.h"
+
+namespace hera::api {
+namespace {
+
+using nlohmann::json;
+
+// The time in field `name` of `body`: required, ISO-8601 (Hera threw SQL errors on a missing
+// end date, issue #82).
+absl::StatusOr<absl::Time> TimeField(const json& body, const char* name, const absl::TimeZone& tz) {
+  if (!body.contains(name)) {
+    return absl::InvalidArgumentError(absl::StrCat("field '", name, "': is required"));
+  }
+  if (!body[name].is_string()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("field '", name, "': must be an ISO-8601 time string"));
+  }
+  auto t = ParseIsoTime(body[name].get<std::string>(), tz);
+  if (!t.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("field '", name, "': ", t.status().message()));
+  }
+  return t;
+}
+
+absl::StatusOr<int> Parallelism(const json& body, int fallback) {
+  if (!body.contains("parallelism")) return fallback;
+  const json& p = body["parallelism"];
+  if (!p.is_number_integer() || p.get<int64_t>() < 1 || p.get<int64_t>() > 32) {
+    return absl::InvalidArgumentError("field 'parallelism': must be an integer in 1-32");
+  }
+  return static_cast<int>(p.get<int64_t>());
+}
+
+absl::Status OnlyFields(const json& body, std::initializer_list<const char*> allowed) {
+  if (!body.is_object()) return absl::InvalidArgumentError("the body must be a JSON object");
+  for (const auto& [key, value] : body.items()) {
+    bool ok = false;
+    for (const char* a : allowed) ok |= key == a;
+    if (!ok) return absl::InvalidArgumentError(absl::StrCat("field '", key, "': unknown field"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void AddRerunRoutes(Router& r, const ApiContext& c) {
+  r.Add("POST", "/api/v1/jobs/{id}/reruns", Authenticated(c.auth, [c](HttpRequest& req,
+                                                                      const core::User& u) {
+    HERA_TRY(int64_t id, PathId(req));
+    HERA_TRY(json body, JsonBody(req));
+    if (auto st = OnlyFields(body, {"from", "to", "parallelism"}); !st.ok()) {
+      return ErrorResponse(st);
+    }
+    HERA_TRY(absl::Time from, TimeField(body, "from", c.tz));
+    HERA_TRY(absl::Time to, TimeField(body, "to", c.tz));
+    HERA_TRY(int parallelism, Parallelism(body, 1));
+    HERA_TRY(core::RerunBatch b, c.engine->CreateRerun(id, from, to, parallelism, u.username));
+    return JsonResponse(201, core::RerunToJson(b, c.tz, false));
+  }));
+  r.Add("GET", "/api/v1/jobs/{id}/reruns", Authenticated(c.auth, [c](HttpRequest& req,
+                                                                     const core::User&) {
+    HERA_TRY(int64_t id, PathId(req));
+    HERA_TRY(core::Job job, c.store->GetJob(id));
+    HERA_TRY(auto batches, c.store->ListReruns(job.id));
+    json items = json::array();
+    for (const auto& b : batches) items.push_back(core::RerunToJson(b, c.tz, false));
+    return JsonResponse(200, {{"items", items}, {"total", batches.size()}});
+  }));
+  r.Add("GET", "/api/v1/reruns/{id}", Authenticated(c.auth, [c](HttpRequest& req,
+                                                                const core::User&) {
+    HERA_TRY(int64_t id, PathId(req));
+    HERA_TRY(core::RerunBatch b, c.store->GetRerun(id));
+    return JsonResponse(200, core::RerunToJson(b, c.tz, true));
+  }));
+  r.Add("POST", "/api/v1/reruns/{id}/stop", Authenticated(c.auth, [c](HttpRequest& req,
+                                                                      const core::User& u) {
+    HERA_TRY(int64_t id, PathId(req));
+    HERA_TRY(core::RerunBatch existing, c.store->GetRerun(id));
+    HERA_TRY(core::RerunBatch b, c.engine->StopRerun(existing.id, u.username));
+    return JsonResponse(200, core::RerunToJson(b, c.tz, false));
+  }));
+  r.Add("POST", "/api/v1/reruns/{id}/rerun-failed", Authenticated(c.auth, [c](HttpRequest& req,
+                                                                              const core::User& u) {
+    HERA_TRY(int64_t id, PathId(req));
+    HERA_TRY(json body, JsonBody(req, /*empty_ok=*/true));
+    if (auto st = OnlyFields(body, {"parallelism"}); !st.ok()) return ErrorResponse(st);
+    HERA_TRY(int parallelism, Parallelism(body, 0));
+    HERA_TRY(core::RerunBatch b, c.engine->RerunFailed(id, parallelism, u.username));
+    return JsonResponse(201, core::RerunToJson(b, c.tz, false));
+  }));
+}
+
+}  // namespace hera::api
