@@ -126,7 +126,15 @@ void AddJobRoutes(Router& r, const ApiContext& c) {
     HERA_TRY(json body, JsonBody(req, /*empty_ok=*/true));
     core::Trigger trigger = core::Trigger::kManual;
     std::optional<core::ActionId> action_id;
+    bool cascade = false;
     for (const auto& [key, value] : body.items()) {
+      if (key == "cascade") {
+        if (!value.is_boolean()) {
+          return ErrorResponse(absl::InvalidArgumentError("field 'cascade': must be true or false"));
+        }
+        cascade = value.get<bool>();
+        continue;
+      }
       if (key == "action_id") {
         if (!value.is_number_integer() || value.get<int64_t>() <= 0) {
           return ErrorResponse(absl::InvalidArgumentError("field 'action_id': must be an id"));
@@ -147,6 +155,14 @@ void AddJobRoutes(Router& r, const ApiContext& c) {
             " is not a trigger this endpoint accepts (manual, api, recovery, super_recovery)")));
       }
       trigger = *t;
+    }
+    if (cascade) {
+      // An API call that cascades runs as a recovery (SEMANTICS.md §3): it needs the action.
+      if (trigger != core::Trigger::kApi) {
+        return ErrorResponse(
+            absl::InvalidArgumentError("field 'cascade': only with \"trigger\": \"api\""));
+      }
+      trigger = core::Trigger::kRecovery;
     }
     if (trigger == core::Trigger::kRecovery || trigger == core::Trigger::kSuperRecovery) {
       // Recovery reruns one scheduled action of this job (Hera's 手动恢复); super recovery

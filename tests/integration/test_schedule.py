@@ -117,8 +117,13 @@ class ScheduleTest(unittest.TestCase):
         self.assertEqual(waiting[0]["status"], "waiting")
         self.assertIn(f"job {a['id']}", waiting[0]["reason"])
         open(marker, "w").close()
+        with self.assertRaises(ApiError) as e:
+            self.hera.post(f"/api/v1/jobs/{a['id']}/run", {"trigger": "api", "cascade": True})
+        self.assertIn("action_id", e.exception.body["error"]["message"])
+        # An API call that asks to cascade runs as a recovery.
         ticket = self.hera.post(f"/api/v1/jobs/{a['id']}/run",
-                                {"trigger": "recovery", "action_id": failed["action_id"]})
+                                {"trigger": "api", "cascade": True,
+                                 "action_id": failed["action_id"]})
         self.assertEqual(ticket["action_id"], failed["action_id"])
         b_run = self.wait_for(lambda: [r for r in self.runs(b["id"]) if r["status"] == "success"],
                               what="b after the recovery")[0]

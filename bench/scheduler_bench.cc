@@ -1,0 +1,102 @@
+// The scheduling core alone (no IO): how many state transitions per second it applies.
+// A transition is one change of a run's or an action's status (queued, running, success…).
+//
+//   build/release/bench/scheduler_bench
+//
+// Goal (DESIGN.md §9): ≥ 100,000 transitions per second.
+
+#include <benchmark/benchmark.h>
+
+#include <string>
+#include <vector>
+
+#include "core/scheduler.h"
+
+namespace hera::core {
+namespace {
+
+const absl::Time kNow =
+    absl::FromCivil(absl::CivilSecond(2026, 11, 23, 10, 30, 0), absl::UTCTimeZone());
+
+// Independent manual runs: queue, dispatch, start, finish. 4 run transitions + 3 action ones.
+void BM_ManualRunLifecycle(benchmark::State& state) {
+  Scheduler sched;
+  Effects setup;
+  (void)sched.CreateGroup({{"name", "g"}}, "bench", kNow, &setup);
+  auto job = sched.CreateJob({{"name", "noop"}, {"group_id", 1}, {"script", "true"}}, "bench",
+                             kNow, &setup);
+  sched.AddWorker({"w", 1 << 20});
+  const int batch = static_cast<int>(state.range(0));
+  int64_t runs = 0;
+  for (auto _ : state) {
+    Effects fx;
+    for (int i = 0; i < batch; ++i) (void)sched.RunJob(job->id, Trigger::kManual, "b", kNow, &fx);
+    sched.Dispatch(kNow, &fx);
+    for (const auto& [w, order] : fx.dispatches) sched.OnRunStarted(order.run_id, w, kNow, &fx);
+    for (const auto& [w, order] : fx.dispatches) {
+      RunResult r;
+      r.run_id = order.run_id;
+      r.exit_code = 0;
+      r.ended_at = kNow;
+      sched.OnRunFinished(r, &fx);
+    }
+    runs += batch;
+    benchmark::DoNotOptimize(fx);
+  }
+  state.counters["runs/s"] = benchmark::Counter(static_cast<double>(runs), benchmark::Counter::kIsRate);
+  state.counters["transitions/s"] =
+      benchmark::Counter(static_cast<double>(runs) * 7, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_ManualRunLifecycle)->Arg(1000)->Unit(benchmark::kMillisecond);
+
+// A dependency chain fired by a recovery of its root: each hop is an upstream success that
+// makes the next action ready in the same step (event-driven, no scan).
+void BM_ChainPropagation(benchmark::State& state) {
+  const int length = static_cast<int>(state.range(0));
+  int64_t hops = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    Scheduler sched;
+    Effects setup;
+    (void)sched.CreateGroup({{"name", "g"}}, "bench", kNow, &setup);
+    (void)sched.CreateJob({{"name", "j0"}, {"group_id", 1}, {"enabled", true},
+                           {"schedule", {{"cron", "0 0 3 * * ?"}, {"timezone", "UTC"}}}},
+                          "bench", kNow, &setup);
+    for (int i = 1; i < length; ++i) {
+      (void)sched.CreateJob({{"name", "j" + std::to_string(i)}, {"group_id", 1}, {"enabled", true},
+                             {"schedule", {{"depends_on", {{{"job_id", i}}}}}}},
+                            "bench", kNow, &setup);
+    }
+    sched.AddWorker({"w", 1 << 20});
+    auto root = sched.actions().FindByKey(
+        {1, absl::FromCivil(absl::CivilSecond(2026, 11, 23, 3, 0, 0), absl::UTCTimeZone())});
+    state.ResumeTiming();
+    Effects fx;
+    (void)sched.RecoverAction(*root, "bench", kNow, &fx);
+    sched.Dispatch(kNow, &fx);
+    std::vector<DispatchOrder> ready;
+    for (auto& [w, o] : fx.dispatches) ready.push_back(o);
+    while (!ready.empty()) {
+      Effects step;
+      for (const auto& order : ready) {
+        sched.OnRunStarted(order.run_id, "w", kNow, &step);
+        RunResult r;
+        r.run_id = order.run_id;
+        r.exit_code = 0;
+        r.ended_at = kNow;
+        sched.OnRunFinished(r, &step);
+        ++hops;
+      }
+      sched.Dispatch(kNow, &step);
+      ready.clear();
+      for (auto& [w, o] : step.dispatches) ready.push_back(o);
+    }
+  }
+  state.counters["hops/s"] = benchmark::Counter(static_cast<double>(hops), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_ChainPropagation)->Arg(200)->Arg(2000)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace hera::core
+
+BENCHMARK_MAIN();
