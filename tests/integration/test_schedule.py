@@ -268,5 +268,59 @@ class ScheduleRestartTest(unittest.TestCase):
         self.assertEqual(hera.log(runs[1]["id"]), "again\n")
 
 
+@unittest.skipUnless(HERA_BIN, "HERA_BIN is not set")
+class CrashWithEveryStateTest(unittest.TestCase):
+    def test_kill9_with_pending_waiting_queued_and_running_actions(self):
+        # One slot: r runs, q waits in the queue, w waits for r, p's time has not come.
+        hera = Hera(extra_args=["--slots", "1"]).start()
+        self.addCleanup(hera.cleanup)
+        gid = hera.create_group("etl")["id"]
+        started = os.path.join(hera.data_dir, "r-started")
+        once = cron_once_in(2)
+        r = hera.create_job(gid, "r", f"touch {started}; sleep 300", enabled=True,
+                            schedule={"cron": once, "timezone": "UTC"})
+        q = hera.create_job(gid, "q", "echo q ran", enabled=True,
+                            schedule={"cron": once, "timezone": "UTC"})
+        w = hera.create_job(gid, "w", "echo w ran", enabled=True,
+                            schedule={"depends_on": [{"job_id": r["id"]}]})
+        p = hera.create_job(gid, "p", "echo p ran", enabled=True,
+                            schedule={"cron": "0 0 12 * * ?", "timezone": "UTC"})
+        deadline = time.time() + 30
+        while not os.path.exists(started) and time.time() < deadline:
+            time.sleep(0.05)
+
+        def statuses(job):
+            return {a["status"] for a in hera.get(f"/api/v1/jobs/{job['id']}/actions")["items"]
+                    if a["scheduled_time"] >= "0"}
+
+        q_before = hera.get(f"/api/v1/runs?job_id={q['id']}")["items"]
+        self.assertEqual([x["status"] for x in q_before], ["queued"])
+        self.assertIn("waiting", statuses(w))
+        p_pending_before = [a["id"] for a in hera.get(f"/api/v1/jobs/{p['id']}/actions")["items"]
+                            if a["status"] == "pending"]
+        self.assertTrue(p_pending_before)
+        hera.kill9()
+        hera.start()
+        # r's run was lost (no retries configured): its action failed, w keeps waiting.
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            q_runs = hera.get(f"/api/v1/runs?job_id={q['id']}")["items"]
+            if q_runs and q_runs[0]["status"] == "success":
+                break
+            time.sleep(0.1)
+        r_runs = hera.get(f"/api/v1/runs?job_id={r['id']}")["items"]
+        self.assertEqual([x["status"] for x in r_runs], ["lost"])
+        # q's queued run survived the crash and ran exactly once.
+        self.assertEqual([x["status"] for x in q_runs], ["success"])
+        self.assertEqual(q_runs[0]["id"], q_before[0]["id"])
+        self.assertEqual(hera.log(q_runs[0]["id"]), "q ran\n")
+        self.assertEqual(hera.get(f"/api/v1/runs?job_id={w['id']}")["total"], 0)
+        self.assertIn("waiting", statuses(w))
+        p_pending_after = [a["id"] for a in hera.get(f"/api/v1/jobs/{p['id']}/actions")["items"]
+                           if a["status"] == "pending"]
+        self.assertEqual(p_pending_after, p_pending_before)
+        self.assertEqual(hera.processes_in_workdir(), [])
+
+
 if __name__ == "__main__":
     unittest.main()
