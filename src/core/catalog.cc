@@ -9,6 +9,8 @@
 namespace hera::core {
 namespace {
 
+constexpr size_t kMaxFiresPerDay = 2880;
+
 using nlohmann::json;
 
 absl::Status CheckGroupName(const std::string& name) {
@@ -161,6 +163,15 @@ absl::Status Catalog::CheckJob(const Job& job) const {
     if (!cron.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("field 'schedule.cron': ", cron.status().message()));
+    }
+    // Every fire time becomes an action planned two days ahead: bound how many a day makes.
+    const auto fires = cron->AllIn(job.updated_at, job.updated_at + absl::Hours(24),
+                                   absl::UTCTimeZone(), kMaxFiresPerDay + 1);
+    if (fires.size() > kMaxFiresPerDay) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "field 'schedule.cron': '", job.schedule.cron, "' fires more than ", kMaxFiresPerDay,
+          " times a day (every 30 s on average); each time is an action, so pick a coarser "
+          "schedule"));
     }
   }
   std::vector<JobId> upstreams;

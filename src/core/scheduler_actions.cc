@@ -72,7 +72,17 @@ void Scheduler::Replan(const std::vector<JobId>& changed, absl::Time now, Effect
     for (const Action* a : book_.OfJob(id)) times.push_back(a->scheduled_time);
   }
   auto plan = PlanActions(in);
-  if (!plan.ok()) return;  // saves are validated, so a plan cannot fail on stored jobs
+  if (!plan.ok()) {
+    // Saves are validated, so this is a job stored before a rule existed: plan the others
+    // one by one and leave it without actions rather than stall every job.
+    std::vector<PlannedAction> each;
+    for (const Job* j : in.jobs) {
+      PlanInput one = in;
+      one.jobs = {j};
+      if (auto p = PlanActions(one); p.ok()) each.insert(each.end(), p->begin(), p->end());
+    }
+    plan = std::move(each);
+  }
   window_end_ = in.to;
 
   // Pass 1: every planned action gets its id (new ones are created).

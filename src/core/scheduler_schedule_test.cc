@@ -342,6 +342,20 @@ TEST_F(ScheduleTest, BadCronIsRefusedNamingTheField) {
   EXPECT_NE(st.message().find("hour"), std::string::npos) << st;
 }
 
+TEST_F(ScheduleTest, ACronFiringTooOftenIsRefused) {
+  Effects fx;
+  const absl::Status st = sched_.CreateJob({{"name", "x"}, {"group_id", 1},
+                                            {"schedule", {{"cron", "* * * * * ?"}}}},
+                                           "bob", now_, &fx)
+                              .status();
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("fires more than 2880 times a day"), std::string::npos) << st;
+  EXPECT_TRUE(sched_.CreateJob({{"name", "y"}, {"group_id", 1},
+                                {"schedule", {{"cron", "0/30 * * * * ?"}}}},
+                               "bob", now_, &fx)
+                  .ok());
+}
+
 TEST_F(ScheduleTest, MidnightPlansTheNextDay) {
   const JobId job = AddJob("daily", {{"schedule", {{"cron", "0 0 6 * * ?"}}}});
   EXPECT_EQ(ActionAt(job, At(6, 0, 25)), nullptr);
