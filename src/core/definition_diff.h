@@ -4,11 +4,10 @@
 // Pure (no IO, no clock, no threads); every function is safe to call from any thread.
 
 #include <cstddef>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace hera::core {
 
@@ -24,8 +23,7 @@ struct FieldChange {
 // level). Objects are walked recursively (so `retry.count` changes alone); arrays and scalars
 // compare as whole values (`schedule.depends_on` is one field); a field absent on one side
 // compares as null. A non-object on either top-level side counts as `{}`.
-std::vector<FieldChange> DiffDefinitions(const nlohmann::json& before,
-                                         const nlohmann::json& after);
+std::vector<FieldChange> DiffDefinitions(const nlohmann::json& before, const nlohmann::json& after);
 
 // One line of a unified line diff: ' ' kept, '-' only before, '+' only after.
 struct DiffLine {

@@ -41,10 +41,14 @@ TEST(DefinitionDiffTest, FieldsAsDottedPaths) {
        {{"configs", {{"b", "3"}, {"c", "4"}}}},
        {{"configs.a", "1", nullptr}, {"configs.b", "2", "3"}, {"configs.c", nullptr, "4"}}},
       {"field absent on one side", {{"a", 1}}, {{"a", 1}, {"b", false}}, {{"b", nullptr, false}}},
-      {"object absent on one side", {{"x", 1}}, {{"x", 1}, {"retry", {{"count", 2}}}},
+      {"object absent on one side",
+       {{"x", 1}},
+       {{"x", 1}, {"retry", {{"count", 2}}}},
        {{"retry.count", nullptr, 2}}},
       {"empty object vs absent", {{"configs", json::object()}}, json::object(), {}},
-      {"object replaced by a scalar", {{"retry", {{"count", 2}}}}, {{"retry", 5}},
+      {"object replaced by a scalar",
+       {{"retry", {{"count", 2}}}},
+       {{"retry", 5}},
        {{"retry", {{"count", 2}}, 5}}},
       {"type change", {{"timeout_s", 0}}, {{"timeout_s", "0"}}, {{"timeout_s", 0, "0"}}},
       {"non-object side counts as empty", nullptr, {{"a", 1}}, {{"a", nullptr, 1}}},
@@ -110,11 +114,17 @@ TEST(DefinitionDiffTest, LineDiffs) {
       {"one line changed", "a\nb\nc\n", "a\nB\nc\n", {" a", "-b", "+B", " c"}},
       {"insert at the top", "b\nc\n", "a\nb\nc\n", {"+a", " b", " c"}},
       {"delete at the end", "a\nb\nc\n", "a\nb\n", {" a", " b", "-c"}},
-      {"removed lines come before added ones", "a\nx\ny\nb\n", "a\nX\nY\nb\n",
+      {"removed lines come before added ones",
+       "a\nx\ny\nb\n",
+       "a\nX\nY\nb\n",
        {" a", "-x", "-y", "+X", "+Y", " b"}},
-      {"a common line in the middle is kept", "1\n2\nk\n3\n", "4\nk\n5\n6\n",
+      {"a common line in the middle is kept",
+       "1\n2\nk\n3\n",
+       "4\nk\n5\n6\n",
        {"-1", "-2", "+4", " k", "-3", "+5", "+6"}},
-      {"moved block: one side of it is kept", "a\nb\nc\nd\n", "c\nd\na\nb\n",
+      {"moved block: one side of it is kept",
+       "a\nb\nc\nd\n",
+       "c\nd\na\nb\n",
        {"-a", "-b", " c", " d", "+a", "+b"}},
       {"repeated lines", "x\nx\ny\n", "x\ny\nx\ny\n", {" x", "+y", " x", " y"}},
       {"a missing final newline is a change", "a\nb", "a\nb\n", {" a", "-b", "+b"}},
@@ -142,7 +152,7 @@ TEST(DefinitionDiffTest, LineDiffIsMinimalAndReconstructsBothSides) {
   std::string before, after;
   for (int i = 0; i < 300; ++i) {
     before += "line " + std::to_string(i) + "\n";
-    if (i % 7 == 3) continue;                                 // 43 deleted
+    if (i % 7 == 3) continue;                                     // 43 deleted
     if (i % 11 == 5) after += "new " + std::to_string(i) + "\n";  // 27 added
     after += "line " + std::to_string(i) + "\n";
   }
@@ -180,10 +190,9 @@ TEST(DefinitionDiffTest, ChangesToJsonAddsScriptLines) {
   EXPECT_EQ(changes[0], (json{{"field", "retry.count"}, {"before", 1}, {"after", 2}}));
   EXPECT_EQ(changes[1]["field"], "script");
   EXPECT_EQ(changes[1]["before"], "a\nb\n");
-  EXPECT_EQ(changes[1]["lines"],
-            (json::array({{{"op", " "}, {"text", "a"}},
-                          {{"op", "-"}, {"text", "b"}},
-                          {{"op", "+"}, {"text", "c"}}})));
+  EXPECT_EQ(changes[1]["lines"], (json::array({{{"op", " "}, {"text", "a"}},
+                                               {{"op", "-"}, {"text", "b"}},
+                                               {{"op", "+"}, {"text", "c"}}})));
   EXPECT_FALSE(changes[1].contains("lines_exact"));
   // A script that did not exist before (the first revision) is all added lines.
   const json first = ChangesToJson({{"script", nullptr, "x\n"}});
