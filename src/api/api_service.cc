@@ -5,8 +5,10 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "api/graph_routes.h"
 #include "api/http_errors.h"
 #include "api/request_util.h"
+#include "api/revision_routes.h"
 #include "api/router.h"
 #include "api/rerun_routes.h"
 #include "api/run_routes.h"
@@ -285,6 +287,8 @@ HttpHandler MakeApiHandler(const ApiContext& ctx) {
   AddActionRoutes(*router, ctx);
   AddRerunRoutes(*router, ctx);
   AddRunRoutes(*router, ctx);
+  AddRevisionRoutes(*router, ctx);
+  AddGraphRoutes(*router, ctx);
   return [router](HttpRequest& req) { return router->Handle(req); };
 }
 

@@ -67,5 +67,7 @@ void AddRunCommands(CLI::App* ctl, const std::shared_ptr<CtlContext>& ctx);
 void AddRerunCommands(CLI::App* ctl, const std::shared_ptr<CtlContext>& ctx);
 // job enable|disable|actions|recover, under the `job` command.
 void AddScheduleCommands(CLI::App* job, const std::shared_ptr<CtlContext>& ctx);
+// job revisions|diff|restore|graph, under the `job` command.
+void AddHistoryCommands(CLI::App* job, const std::shared_ptr<CtlContext>& ctx);
 
 }  // namespace hera::cli

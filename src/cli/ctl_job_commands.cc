@@ -275,6 +275,7 @@ void AddJobCommands(CLI::App* ctl, const std::shared_ptr<CtlContext>& ctx) {
   del->callback([ctx, id] { RunCommand([&] { return DeleteJob(*ctx, *id); }); });
 
   AddScheduleCommands(job, ctx);
+  AddHistoryCommands(job, ctx);
 }
 
 }  // namespace hera::cli
