@@ -63,6 +63,7 @@ struct HttpServer::Impl {
   HttpHandler handler;
   net::io_context io;
   tcp::acceptor acceptor{io};
+  int listen_fd = -1;  // set once by Listen(); Stop() shuts it down to wake accept()
   std::thread accept_thread;
   std::atomic<bool> stopping{false};
 
@@ -99,6 +100,7 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Listen(const HttpServerO
                                                ec.message()));
   }
   const int port = impl->acceptor.local_endpoint().port();
+  impl->listen_fd = impl->acceptor.native_handle();
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl), port));
 }
 
@@ -115,9 +117,12 @@ void HttpServer::Stop() {
     if (impl_->accept_thread.joinable()) impl_->accept_thread.join();
     return;
   }
-  // shutdown() wakes a thread blocked in accept()/read() on these sockets.
-  ::shutdown(impl_->acceptor.native_handle(), SHUT_RDWR);
+  // shutdown() wakes a thread blocked in accept()/read() on these sockets. The acceptor is
+  // closed only once its thread is gone, so no two threads touch it at once.
+  ::shutdown(impl_->listen_fd, SHUT_RDWR);
   if (impl_->accept_thread.joinable()) impl_->accept_thread.join();
+  boost::system::error_code ec;
+  impl_->acceptor.close(ec);
   std::unique_lock lock(impl_->mu);
   for (int fd : impl_->connections) ::shutdown(fd, SHUT_RDWR);
   impl_->idle.wait(lock, [this] { return impl_->connections.empty(); });
@@ -147,8 +152,6 @@ void HttpServer::Impl::AcceptLoop() {
     }
     std::thread([this, s = std::move(socket)]() mutable { Serve(std::move(s)); }).detach();
   }
-  boost::system::error_code ec;
-  acceptor.close(ec);
 }
 
 void HttpServer::Impl::Serve(tcp::socket socket) {
