@@ -41,8 +41,10 @@ test-release: build
 # Threaded parts under ThreadSanitizer.
 test-tsan: deps
 	@cmake --preset tsan >/dev/null
-	@cmake --build --preset tsan -j $(JOBS) --target exec_test store_test master_test api_test
+	@cmake --build --preset tsan -j $(JOBS) --target exec_test store_test master_test api_test hera
 	ctest --preset tsan -j $(JOBS) -R '^(exec|store|master|api)_test$$'
+	cd tests/integration && TSAN_OPTIONS=halt_on_error=1 HERA_BIN=$(CURDIR)/build/tsan/hera \
+	  python3 -m unittest test_standalone test_schedule
 
 bench: build
 	build/release/bench/cron_bench

@@ -68,6 +68,15 @@ class StandaloneTest(unittest.TestCase):
             self.hera.post(f"/api/v1/runs/{run_id}/cancel")
         self.assertEqual(e.exception.status, 409)
 
+    def test_hard_timeout_kills_the_tree_and_fails_the_run(self):
+        job = self.hera.create_job(self.group["id"], "slow", "echo start\nsleep 300 &\nsleep 300\n",
+                                   timeout_s=1)
+        run = self.hera.wait_run(self.hera.run_job(job["id"])["run_id"])
+        self.assertEqual(run["status"], "failed")
+        self.assertIn("timeout", run["message"])
+        self.assertEqual(self.hera.log(run["id"]), "start\n")
+        self.assertEqual(self.hera.processes_in_workdir(), [])
+
     def test_live_log_stream_delivers_lines_while_the_run_is_running(self):
         job = self.hera.create_job(self.group["id"], "ticker",
                                    "for i in 1 2 3 4 5; do echo line $i; sleep 0.4; done\n")
