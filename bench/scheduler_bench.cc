@@ -96,6 +96,66 @@ void BM_ChainPropagation(benchmark::State& state) {
 }
 BENCHMARK(BM_ChainPropagation)->Arg(200)->Arg(2000)->Unit(benchmark::kMillisecond);
 
+// Saving jobs one by one (each save plans its own actions at once): the cost per save must not
+// grow with the number of jobs already there.
+void BM_CreateJobs(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0));
+  for (auto _ : state) {
+    Scheduler sched;
+    Effects fx;
+    (void)sched.CreateGroup({{"name", "g"}}, "bench", kNow, &fx);
+    for (int i = 0; i < n; ++i) {
+      nlohmann::json body{{"name", "j" + std::to_string(i)}, {"group_id", 1}, {"enabled", true}};
+      if (i % 10 == 0) {
+        body["schedule"] = {{"cron", "0 0 * * * ?"}, {"timezone", "UTC"}};
+      } else {
+        body["schedule"] = {{"depends_on", {{{"job_id", i}}}}};  // chains of 10
+      }
+      (void)sched.CreateJob(body, "bench", kNow, &fx);
+    }
+    benchmark::DoNotOptimize(fx);
+  }
+  state.counters["saves/s"] =
+      benchmark::Counter(static_cast<double>(n) * state.iterations(), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_CreateJobs)->Arg(2000)->Arg(20000)->Unit(benchmark::kMillisecond);
+
+// A restart with 100,000 jobs (hourly, daily and chains 10 deep): load and plan the window.
+void BM_RestoreAndPlan(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0));
+  StoredState base;
+  Group g;
+  g.id = 1;
+  g.name = "g";
+  base.groups.push_back(g);
+  for (int i = 1; i <= n; ++i) {
+    Job j;
+    j.id = i;
+    j.group_id = 1;
+    j.name = "j" + std::to_string(i);
+    j.enabled = true;
+    j.schedule.timezone = "UTC";
+    if (i % 10 == 1) {
+      j.schedule.cron = i % 20 == 1 ? "0 0 * * * ?" : "0 0 3 * * ?";
+    } else {
+      j.schedule.depends_on.push_back({i - 1, DependencyPeriod::kNearest});
+    }
+    base.jobs.push_back(j);
+  }
+  base.max_ids = {1, n, 0, 0};
+  size_t actions = 0;
+  for (auto _ : state) {
+    Scheduler sched;
+    Effects fx;
+    StoredState copy = base;
+    sched.Restore(std::move(copy), kNow, &fx);
+    actions = fx.batch.actions.size();
+    benchmark::DoNotOptimize(fx);
+  }
+  state.counters["actions"] = static_cast<double>(actions);
+}
+BENCHMARK(BM_RestoreAndPlan)->Arg(100000)->Unit(benchmark::kMillisecond)->Iterations(1);
+
 }  // namespace
 }  // namespace hera::core
 

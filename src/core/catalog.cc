@@ -68,6 +68,7 @@ void Catalog::Load(std::vector<Group> groups, std::vector<Job> jobs) {
   groups_.clear();
   jobs_.clear();
   job_names_.clear();
+  dependents_.clear();
   for (auto& g : groups) PutGroup(g);
   for (auto& j : jobs) PutJob(j);
 }
@@ -194,14 +195,54 @@ absl::Status Catalog::CheckJob(const Job& job) const {
           "') is disabled; an enabled job cannot depend on it"));
     }
   }
-  if (!upstreams.empty()) {
-    const JobGraph graph = JobGraph::FromJobs(AllJobs());
-    if (auto cycle = FindCycleIfSaved(graph, job.id, upstreams)) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("field 'schedule.depends_on': ", DescribeCycleIfSaved(job.id, *cycle)));
-    }
+  if (auto cycle = CycleIfSaved(job.id, upstreams); !cycle.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("field 'schedule.depends_on': ", DescribeCycleIfSaved(job.id, cycle)));
   }
   return absl::OkStatus();
+}
+
+std::vector<JobId> Catalog::CycleIfSaved(JobId job, const std::vector<JobId>& upstreams) const {
+  // Breadth-first up the "depends on" edges from the new upstreams: reaching `job` again is
+  // a cycle, and the first time is the shortest one.
+  std::map<JobId, JobId> came_from;  // node → the node it was reached from
+  std::vector<JobId> frontier;
+  for (JobId up : upstreams) {
+    if (came_from.emplace(up, job).second) frontier.push_back(up);
+  }
+  for (size_t i = 0; i < frontier.size(); ++i) {
+    const JobId at = frontier[i];
+    if (at == job) {
+      std::vector<JobId> path{job};
+      for (JobId n = came_from.at(job); n != job; n = came_from.at(n)) path.push_back(n);
+      // path is job ← … (reverse order of discovery); the cycle reads job → up → … → job.
+      std::vector<JobId> cycle{job};
+      for (auto it = path.rbegin(); it != path.rend(); ++it) {
+        if (*it != job) cycle.push_back(*it);
+      }
+      cycle.push_back(job);
+      return cycle;
+    }
+    const Job* j = FindJob(at);
+    if (!j) continue;
+    for (const auto& d : j->schedule.depends_on) {
+      if (came_from.emplace(d.job_id, at).second) frontier.push_back(d.job_id);
+    }
+  }
+  return {};
+}
+
+std::vector<JobId> Catalog::WithDownstream(JobId id) const {
+  std::vector<JobId> out{id};
+  std::set<JobId> seen{id};
+  for (size_t i = 0; i < out.size(); ++i) {
+    auto it = dependents_.find(out[i]);
+    if (it == dependents_.end()) continue;
+    for (JobId down : it->second) {
+      if (seen.insert(down).second) out.push_back(down);
+    }
+  }
+  return out;
 }
 
 std::vector<const Job*> Catalog::AllJobs() const {
@@ -242,16 +283,9 @@ absl::StatusOr<Job> Catalog::PrepareJobUpdate(JobId id, const json& body, absl::
 }
 
 std::vector<JobId> Catalog::Dependents(JobId id) const {
-  std::vector<JobId> out;
-  for (const auto& [jid, j] : jobs_) {
-    for (const auto& d : j.schedule.depends_on) {
-      if (d.job_id == id) {
-        out.push_back(jid);
-        break;
-      }
-    }
-  }
-  return out;
+  auto it = dependents_.find(id);
+  if (it == dependents_.end()) return {};
+  return std::vector<JobId>(it->second.begin(), it->second.end());
 }
 
 absl::Status Catalog::CheckJobDeletable(JobId id) const {
@@ -273,16 +307,22 @@ void Catalog::PutGroup(const Group& group) { groups_[group.id] = group; }
 void Catalog::RemoveGroup(GroupId id) { groups_.erase(id); }
 
 void Catalog::PutJob(const Job& job) {
-  auto it = jobs_.find(job.id);
-  if (it != jobs_.end()) job_names_.erase({it->second.group_id, it->second.name});
+  RemoveJob(job.id);
   jobs_[job.id] = job;
   job_names_[{job.group_id, job.name}] = job.id;
+  for (const auto& d : job.schedule.depends_on) dependents_[d.job_id].insert(job.id);
 }
 
 void Catalog::RemoveJob(JobId id) {
   auto it = jobs_.find(id);
   if (it == jobs_.end()) return;
   job_names_.erase({it->second.group_id, it->second.name});
+  for (const auto& d : it->second.schedule.depends_on) {
+    auto deps = dependents_.find(d.job_id);
+    if (deps == dependents_.end()) continue;
+    deps->second.erase(id);
+    if (deps->second.empty()) dependents_.erase(deps);
+  }
   jobs_.erase(it);
 }
 

@@ -30,8 +30,10 @@ class Catalog {
   // Every job / job id, by id.
   std::vector<const Job*> AllJobs() const;
   std::vector<JobId> JobIds() const;
-  // The jobs that depend directly on `id`.
+  // The jobs that depend directly on `id`, by id.
   std::vector<JobId> Dependents(JobId id) const;
+  // `id` and every job downstream of it, transitively. O(what it returns).
+  std::vector<JobId> WithDownstream(JobId id) const;
 
   // Validates `body` as a new group and returns it (id `id`), without changing the catalog.
   absl::StatusOr<Group> PrepareNewGroup(GroupId id, const nlohmann::json& body,
@@ -64,6 +66,10 @@ class Catalog {
   std::map<JobId, Job> jobs_;
   // (group, name) → job: the uniqueness of job names inside a group.
   std::map<std::pair<GroupId, std::string>, JobId> job_names_;
+  // job → the jobs that depend on it: saves touch only the part of the graph they change.
+  std::map<JobId, std::set<JobId>> dependents_;
+  // The cycle saving `job` with `upstreams` would close ({job, …, job}), or empty.
+  std::vector<JobId> CycleIfSaved(JobId job, const std::vector<JobId>& upstreams) const;
 };
 
 // The revision a save of `job` records; `previous` is null for the first one.

@@ -43,16 +43,13 @@ void Scheduler::SaveAction(ActionId id, Effects* fx) {
 }
 
 void Scheduler::Replan(const std::vector<JobId>& changed, absl::Time now, Effects* fx) {
-  std::vector<const Job*> all = catalog_.AllJobs();
-  const JobGraph graph = JobGraph::FromJobs(all);
   // The changed jobs and everything downstream of them; all jobs when none is named.
   std::set<JobId> targets;
   if (changed.empty()) {
-    for (const Job* j : all) targets.insert(j->id);
+    for (JobId id : catalog_.JobIds()) targets.insert(id);
   } else {
     for (JobId id : changed) {
-      targets.insert(id);
-      for (const auto& r : graph.DownstreamClosure(id)) targets.insert(r.job);
+      for (JobId j : catalog_.WithDownstream(id)) targets.insert(j);
     }
   }
   PlanInput in;
