@@ -1,5 +1,7 @@
 #include "cli/ctl_format.h"
 
+#include <cstdio>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/strings.h"
@@ -75,6 +77,14 @@ Color StatusColor(std::string_view status) {
   if (status == "queued") return Color::kYellow;
   if (status == "cancelled") return Color::kDim;
   return Color::kNone;
+}
+
+void PrintMoreNote(const Json& resp, size_t shown, std::string_view noun) {
+  if (!resp.contains("total") || !resp["total"].is_number_integer()) return;
+  const int64_t total = resp["total"].get<int64_t>();
+  if (total <= static_cast<int64_t>(shown)) return;
+  std::fprintf(stderr, "(%zu of %lld %.*s shown; use --limit to see more)\n", shown,
+               static_cast<long long>(total), static_cast<int>(noun.size()), noun.data());  // NOLINT
 }
 
 }  // namespace hera::cli

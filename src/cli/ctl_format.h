@@ -31,4 +31,8 @@ std::string RunExitText(const Json& run);
 // The colour a run status is shown in on a terminal.
 Color StatusColor(std::string_view status);
 
+// On stderr, when a list response holds fewer items than its "total":
+// "(1 of 30 runs shown; use --limit to see more)".
+void PrintMoreNote(const Json& resp, size_t shown, std::string_view noun);
+
 }  // namespace hera::cli

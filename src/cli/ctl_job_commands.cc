@@ -165,11 +165,7 @@ absl::Status ListJobs(CtlContext& ctx, const ListFlags& flags) {
                   FieldText(job, "owner")});
   }
   Print(table.Render(StdoutColor()));
-  if (resp.contains("total") && resp["total"].is_number_integer() &&
-      resp["total"].get<int64_t>() > static_cast<int64_t>(items.size())) {
-    std::fprintf(stderr, "(%zu of %lld jobs shown; use --limit to see more)\n", items.size(),
-                 static_cast<long long>(resp["total"].get<int64_t>()));  // NOLINT
-  }
+  PrintMoreNote(resp, items.size(), "jobs");
   return absl::OkStatus();
 }
 

@@ -115,11 +115,7 @@ absl::Status ListRuns(CtlContext& ctx, const RunsFlags& flags) {
                   LocalTimeText(run, "queued_at"), RunDurationText(run, now)});
   }
   Print(table.Render(StdoutColor()));
-  if (resp.contains("total") && resp["total"].is_number_integer() &&
-      resp["total"].get<int64_t>() > static_cast<int64_t>(items.size())) {
-    std::fprintf(stderr, "(%zu of %lld runs shown; use --limit to see more)\n", items.size(),
-                 static_cast<long long>(resp["total"].get<int64_t>()));  // NOLINT
-  }
+  PrintMoreNote(resp, items.size(), "runs");
   return absl::OkStatus();
 }
 

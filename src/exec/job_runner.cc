@@ -17,9 +17,10 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/fd_io.h"
 #include "common/status.h"
-#include "exec/child_process.h"
 #include "common/mutex_lock.h"
+#include "exec/child_process.h"
 #include "exec/proc_stat.h"
 #include "exec/run_setup.h"
 
@@ -48,16 +49,6 @@ SteadyClock::duration ToSteady(absl::Duration d) {
 [[noreturn]] void Fatal(const char* message) {
   std::fprintf(stderr, "hera::exec fatal: %s\n", message);
   std::abort();
-}
-
-absl::Status WriteAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return absl::ErrnoToStatus(errno, "write output.log");
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return absl::OkStatus();
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/fd_io.h"
 #include "common/strings.h"
 #include "common/unique_fd.h"
 #include "exec/proc_stat.h"
@@ -54,16 +55,6 @@ std::optional<std::string> ReadFile(const std::string& path) {
     if (n <= 0) return n == 0 ? std::optional<std::string>(data) : std::nullopt;
     data.append(buf, static_cast<size_t>(n));
   }
-}
-
-absl::Status WriteAll(int fd, absl::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return absl::ErrnoToStatus(errno, "write");
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return absl::OkStatus();
 }
 
 }  // namespace

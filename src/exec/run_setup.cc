@@ -11,21 +11,12 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "common/fd_io.h"
 
 extern char** environ;  // NOLINT: POSIX declares it nowhere in a header.
 
 namespace hera::exec {
 namespace {
-
-absl::Status WriteAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return absl::ErrnoToStatus(errno, "write");
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return absl::OkStatus();
-}
 
 absl::Status WriteScript(const std::string& path, std::string_view script) {
   // O_NOFOLLOW: a job must not be able to redirect the next run's script through a symlink.

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/fd_io.h"
 
 namespace hera::master {
 
@@ -65,12 +66,8 @@ absl::Status LogStore::Append(core::RunId run, int64_t offset, std::string_view 
       return absl::InternalError(absl::StrCat("open ", path, ": ", std::strerror(errno)));
     }
   }
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(log.fd.get(), bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return absl::InternalError(absl::StrCat("write log: ", std::strerror(errno)));
-    done += n;
+  if (auto st = WriteAll(log.fd.get(), bytes); !st.ok()) {
+    return absl::InternalError(absl::StrCat("log of run ", run, ": ", st.message()));
   }
   log.size += bytes.size();
   ++generation_;
