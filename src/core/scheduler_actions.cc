@@ -82,9 +82,9 @@ void Scheduler::Replan(const std::vector<JobId>& changed, absl::Time now, Effect
   }
   window_end_ = in.to;
 
-  // Pass 1: every planned action gets its id (new ones are created).
+  // Pass 1: every planned action gets its id; new ones are built here and stored once.
   std::map<ActionKey, ActionId> id_of;
-  std::vector<ActionId> touched;
+  std::vector<Action> created;
   for (const PlannedAction& p : *plan) {
     if (auto id = book_.FindByKey(p.key)) {
       id_of[p.key] = *id;
@@ -102,15 +102,17 @@ void Scheduler::Replan(const std::vector<JobId>& changed, absl::Time now, Effect
       a.status = ActionStatus::kSkipped;
       a.reason = "skipped: the job was created or enabled after this time";
     }
-    book_.Put(a);
     id_of[p.key] = a.id;
-    touched.push_back(a.id);
+    created.push_back(std::move(a));
   }
-  // Pass 2: links. Started and finished actions keep the links they ran with.
+  // Pass 2: links. Started and finished actions keep the links they ran with; skipped ones
+  // keep theirs too, as a recovery upstream may still reach them.
+  std::vector<ActionId> touched;
+  size_t next_created = 0;  // `plan` and `created` are both in (job, time) order
   for (const PlannedAction& p : *plan) {
     const ActionId id = id_of[p.key];
-    Action current = *book_.Find(id);
     std::vector<ActionId> upstream;
+    upstream.reserve(p.upstream.size());
     for (const ActionKey& k : p.upstream) {
       auto it = id_of.find(k);
       if (it != id_of.end()) {
@@ -119,13 +121,22 @@ void Scheduler::Replan(const std::vector<JobId>& changed, absl::Time now, Effect
         upstream.push_back(*existing);
       }
     }
+    if (next_created < created.size() && created[next_created].id == id) {
+      Action& a = created[next_created++];
+      a.upstream = std::move(upstream);
+      book_.Put(a);
+      book_.SetBlocked(id, p.blocked_reason);
+      touched.push_back(id);
+      continue;
+    }
     book_.SetBlocked(id, p.blocked_reason);
-    // Skipped actions keep links too: a recovery upstream may still reach them.
+    const Action& current = *book_.Find(id);
     const bool relinkable = NotStarted(current.status) || current.status == ActionStatus::kSkipped;
     if (current.upstream == upstream || !relinkable) continue;
-    current.upstream = std::move(upstream);
-    current.updated_at = now;
-    book_.Put(current);
+    Action relinked = current;
+    relinked.upstream = std::move(upstream);
+    relinked.updated_at = now;
+    book_.Put(relinked);
     touched.push_back(id);
   }
   // Pass 3: future actions that no longer match are removed; history stays.
