@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Hera needs to build and test, from Debian's apt and the npm registry only.
 # Idempotent: asks apt only for packages that are missing, and is quiet when all are there.
+# Usage: scripts/install-deps.sh [--fuzz]
 set -euo pipefail
 
 packages=(
@@ -11,8 +12,12 @@ packages=(
   libboost1.81-dev libsqlite3-dev libpq-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libcli11-dev libcurl4-openssl-dev libsodium-dev
   # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev python3 procps clang libclang-rt-14-dev
+  libgtest-dev libgmock-dev libbenchmark-dev python3 procps
 )
+# `--fuzz`: clang and its libFuzzer runtime, for the fuzz preset only.
+if [[ "${1:-}" == "--fuzz" ]]; then
+  packages+=(clang libclang-rt-14-dev)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
