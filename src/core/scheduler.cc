@@ -119,10 +119,10 @@ void Scheduler::Restore(StoredState state, absl::Time now, Effects* fx) {
     if (has_action) AfterRun(ended, now, fx);
   }
   // Manual actions left queued or running without a live run ended with the lost run.
+  std::set<ActionId> live;
+  for (const auto& [rid, r] : active_) live.insert(r.run.action_id);
   for (auto& [id, action] : standalone) {
-    bool live = false;
-    for (const auto& [rid, r] : active_) live |= r.run.action_id == id;
-    if (!live && !IsTerminal(action.status)) {
+    if (!live.count(id) && !IsTerminal(action.status)) {
       action.status = ActionStatus::kFailed;
       action.reason = "interrupted: hera stopped while it was running";
       action.updated_at = now;

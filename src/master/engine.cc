@@ -1,6 +1,7 @@
 #include "master/engine.h"
 
 #include <future>
+#include <map>
 #include <set>
 
 #include <spdlog/spdlog.h>
@@ -56,20 +57,23 @@ absl::Status Engine::Start() {
   if (!runs.ok()) return runs.status();
   state.unfinished_runs = *std::move(runs);
   // Queued runs, and retries of runs lost in a crash, run the revision they captured, which
-  // may be older than the job.
-  for (const auto& run : state.unfinished_runs) {
-    auto revisions = store_->ListJobRevisions(run.job_id);
+  // may be older than the job. Each needed (job, version) is loaded once.
+  std::map<core::JobId, const core::Job*> job_by_id;
+  for (const auto& j : state.jobs) job_by_id[j.id] = &j;
+  std::map<core::JobId, std::set<int64_t>> wanted;
+  for (const auto& run : state.unfinished_runs) wanted[run.job_id].insert(run.job_version);
+  for (const auto& [job_id, versions] : wanted) {
+    auto current = job_by_id.find(job_id);
+    if (current == job_by_id.end()) continue;  // the job is gone: its runs cannot requeue
+    auto revisions = store_->ListJobRevisions(job_id);
     if (!revisions.ok()) continue;
     for (const auto& rev : *revisions) {
-      if (rev.version != run.job_version) continue;
-      core::Job job;
-      for (const auto& j : state.jobs) {
-        if (j.id == run.job_id) job = j;
-      }
+      if (!versions.count(rev.version)) continue;
+      core::Job job = *current->second;
       const auto def = nlohmann::json::parse(rev.definition_json, nullptr, false);
       if (!def.is_discarded() && core::ApplyJobJson(def, &job).ok()) {
         job.version = rev.version;
-        state.revisions[{run.job_id, rev.version}] = job;
+        state.revisions[{job_id, rev.version}] = std::move(job);
       }
     }
   }
