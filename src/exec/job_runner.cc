@@ -40,6 +40,9 @@ constexpr int kFinalReads = 16;
 // after the leader died, whether the others finished on their own. Each look scans /proc.
 constexpr auto kRecheckInterval = std::chrono::milliseconds(10);
 constexpr auto kGraceRecheckInterval = std::chrono::milliseconds(50);
+// Runs younger than this cannot have seen the pid numbers wrap around (pid_max allocations),
+// so SpawnedGroupHasLiveMembers may be used for them.
+constexpr auto kShortRun = std::chrono::seconds(1);
 
 SteadyClock::duration ToSteady(absl::Duration d) {
   return std::chrono::duration_cast<SteadyClock::duration>(absl::ToChronoNanoseconds(d));
@@ -60,7 +63,8 @@ struct JobRunner::Run {
   int64_t run_id;
   ChildProcess child;
   UniqueFd out;        // Read end of the stdout+stderr pipe, O_NONBLOCK; invalid after EOF.
-  UniqueFd log;        // work_dir/output.log; invalid after a write error (see log_error).
+  std::string work_dir;
+  UniqueFd log;        // work_dir/output.log, opened at the first output; see log_error.
   int64_t offset = 0;  // Bytes delivered so far.
   absl::Duration timeout = absl::ZeroDuration();
   bool timed_out = false;
@@ -75,11 +79,13 @@ struct JobRunner::Run {
   bool leader_exited = false;
   SteadyTime end_deadline;
   SteadyTime recheck_at;
+  SteadyTime spawned_at = SteadyClock::now();
 };
 
 absl::StatusOr<std::unique_ptr<JobRunner>> JobRunner::Create(RunListener* listener,
                                                              JobRunnerOptions options) {
   if (listener == nullptr) return absl::InvalidArgumentError("listener is null");
+  std::optional<RunLedger> ledger;
   if (!options.ledger_dir.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(options.ledger_dir, ec);
@@ -87,11 +93,12 @@ absl::StatusOr<std::unique_ptr<JobRunner>> JobRunner::Create(RunListener* listen
       return absl::ErrnoToStatus(ec.value(),
                                  absl::StrCat("create ledger dir ", options.ledger_dir));
     }
+    HERA_ASSIGN_OR_RETURN(ledger, RunLedger::Open(options.ledger_dir));
   }
   UniqueFd wake_fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!wake_fd.valid()) return absl::ErrnoToStatus(errno, "eventfd");
   std::unique_ptr<JobRunner> runner(
-      new JobRunner(listener, std::move(options), std::move(wake_fd)));
+      new JobRunner(listener, std::move(options), std::move(ledger), std::move(wake_fd)));
   try {  // std::thread reports failure by exception; it stops here.
     runner->thread_ = std::thread([r = runner.get()] { r->Loop(); });
   } catch (const std::system_error& e) {
@@ -101,12 +108,12 @@ absl::StatusOr<std::unique_ptr<JobRunner>> JobRunner::Create(RunListener* listen
   return runner;
 }
 
-JobRunner::JobRunner(RunListener* listener, JobRunnerOptions options, UniqueFd wake_fd)
+JobRunner::JobRunner(RunListener* listener, JobRunnerOptions options,
+                     std::optional<RunLedger> ledger, UniqueFd wake_fd)
     : listener_(listener),
       options_(std::move(options)),
       base_env_(CurrentEnvironment()),
-      ledger_(options_.ledger_dir.empty() ? std::nullopt
-                                          : std::optional<RunLedger>(options_.ledger_dir)),
+      ledger_(std::move(ledger)),
       wake_fd_(std::move(wake_fd)) {}
 
 JobRunner::~JobRunner() { Shutdown(); }
@@ -289,8 +296,8 @@ void JobRunner::SpawnRun(RunSpec spec) {
     outcome.how = SpawnFailed{std::string(status.message())};
     Finish(run_id, std::move(outcome));
   };
-  absl::StatusOr<UniqueFd> log = PrepareWorkDir(spec);
-  if (!log.ok()) return fail(log.status());
+  absl::Status prepared = PrepareWorkDir(spec);
+  if (!prepared.ok()) return fail(prepared);
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) < 0) return fail(absl::ErrnoToStatus(errno, "pipe2"));
   UniqueFd read_end(pipe_fds[0]);
@@ -321,7 +328,7 @@ void JobRunner::SpawnRun(RunSpec spec) {
 
   auto run = std::make_unique<Run>(run_id, *std::move(child));
   run->out = std::move(read_end);
-  run->log = *std::move(log);
+  run->work_dir = std::move(spec.work_dir);
   run->timeout = spec.timeout;
   if (spec.timeout > absl::ZeroDuration()) {
     run->timeout_at = SteadyClock::now() + ToSteady(spec.timeout);
@@ -357,6 +364,14 @@ void JobRunner::ReadOutput(Run& run, bool final_read) {
       return;
     }
     std::string_view bytes(buffer, static_cast<size_t>(n));
+    if (!run.log.valid() && run.log_error.empty()) {
+      absl::StatusOr<UniqueFd> log = OpenRunLog(run.work_dir);
+      if (log.ok()) {
+        run.log = *std::move(log);
+      } else {
+        run.log_error = std::string(log.status().message());
+      }
+    }
     if (run.log.valid()) {
       absl::Status written = WriteAll(run.log.get(), bytes);
       if (!written.ok()) {  // Keep streaming to the listener; report the log's loss at the end.
@@ -395,7 +410,12 @@ bool JobRunner::TryComplete(Run& run) {
   if (now >= run.end_deadline) return true;  // Stuck in the kernel; we cannot do more.
   // EOF only says the members closed the pipe; some may not have written to it, and SIGKILLed
   // ones may not have finished dying. Report no run as finished while part of it still runs.
-  if (!GroupHasLiveMembers(run.child.pgid(), run.child.pid())) return true;
+  // A short run's members can only have pids allocated since its spawn: reading those few is
+  // far cheaper than reading every process on the host, which dominated short runs' cost.
+  bool live = now - run.spawned_at < kShortRun
+                  ? SpawnedGroupHasLiveMembers(run.child.pid())
+                  : GroupHasLiveMembers(run.child.pgid(), run.child.pid());
+  if (!live) return true;
   if (run.sigkill_at) {  // In the grace period: the loop sends SIGKILL when it is over.
     run.recheck_at = now + kGraceRecheckInterval;
   } else {

@@ -52,8 +52,9 @@ struct JobRunnerOptions {
   // that escaped the group (setsid) may hold open, and to wait for killed members to be gone.
   // Output after that is dropped. Default 2 s.
   absl::Duration drain_timeout = absl::Seconds(2);
-  // When set, <ledger_dir>/<run_id>.json records each running process group so KillLeftovers()
-  // can clean up after a crash; created (mkdir -p) by Create(). Default empty: no ledger.
+  // When set, the ledger file in ledger_dir records each running process group so
+  // KillLeftovers() can clean up after a crash; created (mkdir -p) by Create(). Default empty:
+  // no ledger.
   std::string ledger_dir;
 };
 
@@ -97,7 +98,8 @@ class JobRunner {
 
  private:
   struct Run;
-  JobRunner(RunListener* listener, JobRunnerOptions options, UniqueFd wake_fd);
+  JobRunner(RunListener* listener, JobRunnerOptions options, std::optional<RunLedger> ledger,
+            UniqueFd wake_fd);
 
   void Wake();
   void Loop();
@@ -112,7 +114,7 @@ class JobRunner {
   RunListener* const listener_;
   const JobRunnerOptions options_;
   const std::vector<std::string> base_env_;
-  const std::optional<RunLedger> ledger_;
+  std::optional<RunLedger> ledger_;  // Loop thread only.
   const UniqueFd wake_fd_;     // eventfd: Start/Cancel/Shutdown wake the loop's ppoll.
   std::thread thread_;         // Set by Create(); joined under join_mu_.
   std::thread::id thread_id_;  // Set by Create(); read by Shutdown() to refuse self-joins.

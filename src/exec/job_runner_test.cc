@@ -337,15 +337,17 @@ TEST_F(JobRunnerTest, LedgerRecordsRunningGroups) {
   Create(options);
   ASSERT_TRUE(runner_->Start(Bash(5, "echo started\nsleep 300\n")).ok());
   ASSERT_TRUE(listener_.WaitOutput(5, "started"));
-  std::string record = ReadAll(options.ledger_dir + "/5.json");
-  absl::StatusOr<LedgerRecord> parsed = ParseLedgerRecord(record);
+  std::string line = ReadAll(options.ledger_dir + "/ledger.log");
+  ASSERT_TRUE(line.starts_with("+")) << line;
+  absl::StatusOr<LedgerRecord> parsed = ParseLedgerRecord(line.substr(1));
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   EXPECT_EQ(parsed->run_id, 5);
   EXPECT_EQ(parsed->pid, *listener_.Get(5).pid);
   EXPECT_EQ(parsed->start_time, ReadProcStat(parsed->pid)->start_time);
   runner_->Cancel(5);
   ASSERT_TRUE(listener_.WaitFinished(5));
-  EXPECT_FALSE(std::filesystem::exists(options.ledger_dir + "/5.json"));
+  EXPECT_EQ(ReadAll(options.ledger_dir + "/ledger.log"), line + "-5\n");
+  EXPECT_TRUE(KillLeftovers(options.ledger_dir).empty());
 }
 
 }  // namespace

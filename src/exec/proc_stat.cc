@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -68,6 +69,22 @@ bool GroupHasLiveMembers(pid_t pgid, pid_t except) {
   }
   ::closedir(dir);
   return found;
+}
+
+bool SpawnedGroupHasLiveMembers(pid_t leader) {
+  // Larger ranges are scanned through the /proc listing: reading absent pids costs an open each.
+  constexpr pid_t kMaxProbes = 256;
+  std::optional<std::string> text = ReadSmallFile("/proc/sys/kernel/ns_last_pid");
+  pid_t last = 0;
+  if (!text || !absl::SimpleAtoi(absl::StripAsciiWhitespace(*text), &last) || last < leader ||
+      last - leader > kMaxProbes) {
+    return GroupHasLiveMembers(leader, leader);
+  }
+  for (pid_t pid = leader + 1; pid <= last; ++pid) {
+    std::optional<ProcStat> stat = ReadProcStat(pid);  // Thread ids read as their process.
+    if (stat && stat->pgrp == leader && stat->state != 'Z' && stat->state != 'X') return true;
+  }
+  return false;
 }
 
 }  // namespace hera::exec

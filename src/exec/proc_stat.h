@@ -23,4 +23,11 @@ std::optional<ProcStat> ReadProcStat(pid_t pid);
 // exists and is not a zombie. Scans /proc, so it costs one read per process on the host.
 bool GroupHasLiveMembers(pid_t pgid, pid_t except = 0);
 
+// GroupHasLiveMembers(leader, leader) for the group of a leader we spawned, cheaply: every other
+// member descends from the leader, so its pid was allocated after the leader's, in
+// (leader, ns_last_pid]; when that range is small and did not wrap, only its pids are read
+// (a short run: a handful) instead of every process on the host. Valid only while fewer than
+// pid_max pids can have been allocated since the spawn: callers use it for short-lived runs.
+bool SpawnedGroupHasLiveMembers(pid_t leader);
+
 }  // namespace hera::exec

@@ -1,22 +1,25 @@
 #include "exec/run_ledger.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <map>
 #include <chrono>
 #include <optional>
 #include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/fd_io.h"
+#include "common/status.h"
 #include "common/strings.h"
 #include "common/unique_fd.h"
 #include "exec/proc_stat.h"
@@ -24,8 +27,10 @@
 namespace hera::exec {
 namespace {
 
-constexpr absl::string_view kSuffix = ".json";
-constexpr absl::string_view kTempSuffix = ".json.tmp";
+constexpr absl::string_view kLedgerName = "ledger.log";
+// Rough size of one "+record" line, and the size below which the file is never rewritten.
+constexpr int64_t kRecordBytes = 80;
+constexpr int64_t kRewriteMinBytes = 64 * 1024;
 // How long KillLeftovers waits for killed groups to disappear.
 constexpr auto kLeftoverWait = std::chrono::seconds(5);
 
@@ -77,61 +82,95 @@ absl::StatusOr<LedgerRecord> ParseLedgerRecord(std::string_view json_std) {
   return r;
 }
 
-absl::Status RunLedger::Record(const LedgerRecord& record) const {
-  std::string path = absl::StrCat(dir_, "/", record.run_id, kSuffix);
-  std::string temp = absl::StrCat(dir_, "/", record.run_id, kTempSuffix);
-  UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+absl::StatusOr<RunLedger> RunLedger::Open(std::string dir) {
+  std::string path = absl::StrCat(dir, "/", kLedgerName);
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+  if (!fd.valid()) return absl::ErrnoToStatus(errno, absl::StrCat("open ", path));
+  RunLedger ledger(std::move(dir), std::move(fd));
+  struct stat st;
+  if (::fstat(ledger.fd_.get(), &st) == 0) ledger.file_bytes_ = st.st_size;
+  return ledger;
+}
+
+absl::Status RunLedger::Append(std::string_view line) {
+  // No fsync: the ledger only has to survive a crash of the worker process, not of the host
+  // (a host crash takes the job processes with it). O_APPEND keeps each line whole.
+  absl::Status status = WriteAll(fd_.get(), line);
+  if (!status.ok()) {
+    return absl::Status(status.code(), absl::StrCat(dir_, "/", kLedgerName, ": ", status.message()));
+  }
+  file_bytes_ += static_cast<int64_t>(line.size());
+  return absl::OkStatus();
+}
+
+absl::Status RunLedger::Record(const LedgerRecord& record) {
+  HERA_RETURN_IF_ERROR(Append(absl::StrCat("+", FormatLedgerRecord(record))));
+  live_[record.run_id] = record;
+  return absl::OkStatus();
+}
+
+absl::Status RunLedger::Remove(int64_t run_id) {
+  if (live_.erase(run_id) == 0) return absl::OkStatus();
+  HERA_RETURN_IF_ERROR(Append(absl::StrCat("-", run_id, "\n")));
+  // Rewriting costs one line per live record; doing it only when the file is many times larger
+  // than that keeps the cost per run constant.
+  if (file_bytes_ > kRewriteMinBytes &&
+      file_bytes_ > 8 * kRecordBytes * static_cast<int64_t>(live_.size() + 1)) {
+    return Rewrite();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RunLedger::Rewrite() {
+  std::string path = absl::StrCat(dir_, "/", kLedgerName);
+  std::string temp = absl::StrCat(path, ".tmp");
+  UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600));
   if (!fd.valid()) return absl::ErrnoToStatus(errno, absl::StrCat("create ", temp));
-  absl::Status status = WriteAll(fd.get(), FormatLedgerRecord(record));
-  // No fsync: the record only has to survive a crash of the worker process, not of the host
-  // (a host crash takes the job processes with it).
+  std::string data;
+  for (const auto& [id, record] : live_) absl::StrAppend(&data, "+", FormatLedgerRecord(record));
+  absl::Status status = WriteAll(fd.get(), data);
   if (status.ok() && ::rename(temp.c_str(), path.c_str()) < 0) {
     status = absl::ErrnoToStatus(errno, absl::StrCat("rename to ", path));
   }
-  if (!status.ok()) ::unlink(temp.c_str());
-  return status;
-}
-
-absl::Status RunLedger::Remove(int64_t run_id) const {
-  std::string path = absl::StrCat(dir_, "/", run_id, kSuffix);
-  if (::unlink(path.c_str()) < 0 && errno != ENOENT) {
-    return absl::ErrnoToStatus(errno, absl::StrCat("remove ", path));
+  if (!status.ok()) {
+    ::unlink(temp.c_str());
+    return status;  // The old file is intact and still appended to.
   }
+  fd_ = std::move(fd);
+  file_bytes_ = static_cast<int64_t>(data.size());
   return absl::OkStatus();
 }
 
 std::vector<int64_t> KillLeftovers(const std::string& ledger_dir) {
   std::vector<int64_t> run_ids;
   std::vector<pid_t> killed_groups;
-  DIR* dir = ::opendir(ledger_dir.c_str());
-  if (dir == nullptr) return run_ids;
-  std::vector<std::string> names;
-  while (const dirent* entry = ::readdir(dir)) names.emplace_back(entry->d_name);
-  ::closedir(dir);
+  std::string path = absl::StrCat(ledger_dir, "/", kLedgerName);
+  std::optional<std::string> data = ReadFile(path);
+  ::unlink(absl::StrCat(path, ".tmp").c_str());  // A crash during a rewrite.
+  if (!data) return run_ids;
 
-  for (const std::string& name : names) {
-    std::string path = absl::StrCat(ledger_dir, "/", name);
-    if (absl::EndsWith(name, kTempSuffix)) {  // A crash while writing: the spawn was recorded
-      ::unlink(path.c_str());                 // nowhere else, nothing to report.
-      continue;
+  // Replay: the live records are those added and not removed since.
+  std::map<int64_t, LedgerRecord> live;
+  for (absl::string_view line : absl::StrSplit(*data, '\n', absl::SkipEmpty())) {
+    if (absl::ConsumePrefix(&line, "+")) {
+      // A malformed line is a torn append from the crash: its spawn was never reported.
+      absl::StatusOr<LedgerRecord> record = ParseLedgerRecord(AsStd(line));
+      if (record.ok()) live[record->run_id] = *record;
+    } else if (int64_t run_id = 0; absl::ConsumePrefix(&line, "-") &&
+                                   absl::SimpleAtoi(line, &run_id)) {
+      live.erase(run_id);
     }
-    absl::string_view stem = name;
-    int64_t run_id = 0;
-    if (!absl::ConsumeSuffix(&stem, kSuffix) || !absl::SimpleAtoi(stem, &run_id)) continue;
-    run_ids.push_back(run_id);
-    std::optional<std::string> data = ReadFile(path);
-    absl::StatusOr<LedgerRecord> record =
-        data ? ParseLedgerRecord(*data) : absl::NotFoundError("unreadable");
-    if (record.ok()) {
-      std::optional<ProcStat> stat = ReadProcStat(record->pid);
-      // Same pid and same start time: the very process we spawned (possibly a zombie whose
-      // group still has members). Its pid is in use, so the pgid cannot name another group.
-      if (stat && stat->start_time == record->start_time && ::kill(-record->pgid, SIGKILL) == 0) {
-        killed_groups.push_back(record->pgid);
-      }
-    }
-    ::unlink(path.c_str());
   }
+  for (const auto& [run_id, record] : live) {
+    run_ids.push_back(run_id);
+    std::optional<ProcStat> stat = ReadProcStat(record.pid);
+    // Same pid and same start time: the very process we spawned (possibly a zombie whose
+    // group still has members). Its pid is in use, so the pgid cannot name another group.
+    if (stat && stat->start_time == record.start_time && ::kill(-record.pgid, SIGKILL) == 0) {
+      killed_groups.push_back(record.pgid);
+    }
+  }
+  ::unlink(path.c_str());
 
   // SIGKILL is asynchronous; give the groups a moment to be gone before the caller reuses
   // their work directories.

@@ -7,6 +7,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <thread>
+#include <chrono>
 
 #include "exec/child_process.h"
 #include "exec/proc_stat.h"
@@ -38,15 +41,62 @@ TEST(LedgerRecordTest, RejectsRecordsThatCouldKillTheWrongGroup) {
   EXPECT_FALSE(ParseLedgerRecord("{\"run_id\":1,\"pid\":-5,\"pgid\":-5,\"start_time\":1}").ok());
 }
 
-TEST(RunLedgerTest, RecordAndRemove) {
+RunLedger OpenLedger(const std::string& dir) {
+  absl::StatusOr<RunLedger> ledger = RunLedger::Open(dir);
+  EXPECT_TRUE(ledger.ok()) << ledger.status();
+  return *std::move(ledger);
+}
+
+std::string ReadLedgerFile(const TempDir& dir) {
+  std::ifstream in(dir.Sub("ledger.log"));
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+TEST(RunLedgerTest, RecordAndRemoveAppendToOneFile) {
   TempDir tmp;
-  RunLedger ledger(tmp.path());
+  RunLedger ledger = OpenLedger(tmp.path());
   ASSERT_TRUE(ledger.Record({.run_id = 7, .pid = 100, .pgid = 100, .start_time = 5}).ok());
-  EXPECT_TRUE(std::filesystem::exists(tmp.Sub("7.json")));
-  EXPECT_FALSE(std::filesystem::exists(tmp.Sub("7.json.tmp")));
+  EXPECT_EQ(ReadLedgerFile(tmp),
+            "+{\"run_id\":7,\"pid\":100,\"pgid\":100,\"start_time\":5}\n");
   EXPECT_TRUE(ledger.Remove(7).ok());
-  EXPECT_FALSE(std::filesystem::exists(tmp.Sub("7.json")));
-  EXPECT_TRUE(ledger.Remove(7).ok());
+  EXPECT_TRUE(ledger.Remove(7).ok());  // Unknown ids append nothing.
+  EXPECT_EQ(ReadLedgerFile(tmp),
+            "+{\"run_id\":7,\"pid\":100,\"pgid\":100,\"start_time\":5}\n-7\n");
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(tmp.path()),
+                          std::filesystem::directory_iterator()),
+            1);
+}
+
+TEST(RunLedgerTest, RewritesTheFileKeepingLiveRecords) {
+  TempDir tmp;
+  RunLedger ledger = OpenLedger(tmp.path());
+  // Pids that cannot exist: KillLeftovers reports them without killing anything.
+  ASSERT_TRUE(ledger.Record({.run_id = 1, .pid = 999999991, .pgid = 999999991, .start_time = 1})
+                  .ok());
+  for (int64_t id = 2; id < 5000; ++id) {
+    ASSERT_TRUE(ledger.Record({.run_id = id, .pid = 999999992, .pgid = 999999992,
+                               .start_time = 1}).ok());
+    ASSERT_TRUE(ledger.Remove(id).ok());
+  }
+  ASSERT_TRUE(ledger.Record({.run_id = 5000, .pid = 999999993, .pgid = 999999993,
+                             .start_time = 1}).ok());
+  // 5,000 records and removals would be ~400 KiB; rewrites keep it near the threshold.
+  EXPECT_LT(std::filesystem::file_size(tmp.Sub("ledger.log")), 100u * 1024);
+  EXPECT_EQ(KillLeftovers(tmp.path()), (std::vector<int64_t>{1, 5000}));
+  EXPECT_TRUE(std::filesystem::is_empty(tmp.path()));
+}
+
+TEST(RunLedgerTest, ReopenKeepsAppending) {
+  TempDir tmp;
+  {
+    RunLedger ledger = OpenLedger(tmp.path());
+    ASSERT_TRUE(ledger.Record({.run_id = 3, .pid = 999999994, .pgid = 999999994,
+                               .start_time = 1}).ok());
+  }
+  RunLedger ledger = OpenLedger(tmp.path());
+  ASSERT_TRUE(ledger.Record({.run_id = 4, .pid = 999999995, .pgid = 999999995,
+                             .start_time = 1}).ok());
+  EXPECT_EQ(KillLeftovers(tmp.path()), (std::vector<int64_t>{3, 4}));
 }
 
 class KillLeftoversTest : public ::testing::Test {
@@ -74,7 +124,7 @@ class KillLeftoversTest : public ::testing::Test {
 
 TEST_F(KillLeftoversTest, KillsRecordedGroup) {
   ChildProcess child = Spawn("sleep 300 & sleep 300");
-  RunLedger ledger(ledger_dir_.path());
+  RunLedger ledger = OpenLedger(ledger_dir_.path());
   ASSERT_TRUE(ledger.Record(RecordFor(11, child)).ok());
 
   EXPECT_EQ(KillLeftovers(ledger_dir_.path()), std::vector<int64_t>{11});
@@ -89,7 +139,7 @@ TEST_F(KillLeftoversTest, KillsRecordedGroup) {
 
 TEST_F(KillLeftoversTest, IgnoresRecordWhosePidBelongsToAnotherProcess) {
   ChildProcess child = Spawn("sleep 300");
-  RunLedger ledger(ledger_dir_.path());
+  RunLedger ledger = OpenLedger(ledger_dir_.path());
   // Same pid, different start time: the recorded process is gone and the pid was reused.
   LedgerRecord record = RecordFor(12, child);
   record.start_time += 1;
@@ -103,15 +153,37 @@ TEST_F(KillLeftoversTest, IgnoresRecordWhosePidBelongsToAnotherProcess) {
   EXPECT_TRUE(std::filesystem::is_empty(ledger_dir_.path()));
 }  // ~ChildProcess kills and reaps it.
 
-TEST_F(KillLeftoversTest, RemovesMalformedAndTemporaryFiles) {
-  { std::ofstream(ledger_dir_.Sub("13.json")) << "garbage"; }
-  { std::ofstream(ledger_dir_.Sub("14.json.tmp")) << "{\"run_id\":14"; }
+TEST_F(KillLeftoversTest, SkipsTornLinesAndRemovesTheFiles) {
   {
-    std::ofstream(ledger_dir_.Sub("15.json")) << "{\"run_id\":15,\"pid\":999999999,"
-                                                 "\"pgid\":999999999,\"start_time\":1}";
+    std::ofstream(ledger_dir_.Sub("ledger.log"))
+        << "+garbage\n-x\n"
+        << "+{\"run_id\":15,\"pid\":999999999,\"pgid\":999999999,\"start_time\":1}\n"
+        << "+{\"run_id\":16,\"pid\":999999998,\"pgid\":999999998,\"start_time\":1}\n"
+        << "-16\n+{\"run_id\":14";  // The crash came in the middle of this append.
   }
-  EXPECT_EQ(KillLeftovers(ledger_dir_.path()), (std::vector<int64_t>{13, 15}));
+  { std::ofstream(ledger_dir_.Sub("ledger.log.tmp")) << "+{\"run_id\":14"; }
+  EXPECT_EQ(KillLeftovers(ledger_dir_.path()), (std::vector<int64_t>{15}));
   EXPECT_TRUE(std::filesystem::is_empty(ledger_dir_.path()));
+}
+
+// SpawnedGroupHasLiveMembers reads only the pids allocated since the leader; it must agree with
+// the full /proc scan while a member outlives the leader and after it is gone.
+TEST_F(KillLeftoversTest, SpawnedGroupScanAgreesWithFullScan) {
+  ChildProcess child = Spawn("sleep 300 & exit 0");
+  // Wait for the leader to exit (a zombie: not reaped, so its pgid stays ours).
+  for (int i = 0; i < 500; ++i) {
+    std::optional<ProcStat> stat = ReadProcStat(child.pid());
+    if (stat && stat->state == 'Z') break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(GroupHasLiveMembers(child.pgid(), child.pid()));
+  EXPECT_TRUE(SpawnedGroupHasLiveMembers(child.pid()));
+  ASSERT_TRUE(child.SignalGroup(SIGKILL).ok());
+  for (int i = 0; i < 500 && GroupHasLiveMembers(child.pgid(), child.pid()); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_FALSE(GroupHasLiveMembers(child.pgid(), child.pid()));
+  EXPECT_FALSE(SpawnedGroupHasLiveMembers(child.pid()));
 }
 
 TEST_F(KillLeftoversTest, MissingDirectoryIsEmpty) {

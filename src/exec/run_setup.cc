@@ -31,18 +31,21 @@ absl::Status WriteScript(const std::string& path, std::string_view script) {
 
 }  // namespace
 
-absl::StatusOr<UniqueFd> PrepareWorkDir(const RunSpec& spec) {
-  std::error_code ec;
-  std::filesystem::create_directories(spec.work_dir, ec);
-  if (ec) {
-    return absl::ErrnoToStatus(ec.value(), absl::StrCat("create work dir ", spec.work_dir));
+absl::Status PrepareWorkDir(const RunSpec& spec) {
+  // One mkdir in the usual case (the parent exists); the full walk only when it is missing.
+  if (::mkdir(spec.work_dir.c_str(), 0700) < 0 && errno != EEXIST) {
+    std::error_code ec;
+    std::filesystem::create_directories(spec.work_dir, ec);
+    if (ec) {
+      return absl::ErrnoToStatus(ec.value(), absl::StrCat("create work dir ", spec.work_dir));
+    }
   }
-  if (!spec.script_name.empty()) {
-    absl::Status status =
-        WriteScript(absl::StrCat(spec.work_dir, "/", spec.script_name), spec.script);
-    if (!status.ok()) return status;
-  }
-  std::string log_path = absl::StrCat(spec.work_dir, "/", kOutputLogName);
+  if (spec.script_name.empty()) return absl::OkStatus();
+  return WriteScript(absl::StrCat(spec.work_dir, "/", spec.script_name), spec.script);
+}
+
+absl::StatusOr<UniqueFd> OpenRunLog(const std::string& work_dir) {
+  std::string log_path = absl::StrCat(work_dir, "/", kOutputLogName);
   UniqueFd log(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
   if (!log.valid()) return absl::ErrnoToStatus(errno, absl::StrCat("open ", log_path));
   return log;

@@ -10,10 +10,13 @@
 
 namespace hera::exec {
 
-// Creates spec.work_dir (mkdir -p), writes spec.script to work_dir/script_name (mode 0600) and
-// opens work_dir/output.log for appending (created with mode 0600). Returns the log's fd
-// (O_CLOEXEC), or the failing step with its errno.
-absl::StatusOr<UniqueFd> PrepareWorkDir(const RunSpec& spec);
+// Creates spec.work_dir (mkdir -p) and writes spec.script to work_dir/script_name (mode 0600).
+// Returns the failing step with its errno.
+absl::Status PrepareWorkDir(const RunSpec& spec);
+
+// Opens work_dir/output.log for appending (created with mode 0600; O_CLOEXEC). The runner opens
+// it at the first output, so a silent run creates no log file (a missing log is an empty one).
+absl::StatusOr<UniqueFd> OpenRunLog(const std::string& work_dir);
 
 // Returns `base` ("KEY=value" entries, e.g. a copy of environ) with `overrides` applied: an
 // override replaces the entry with the same key, or is appended. Later overrides win.

@@ -52,7 +52,7 @@ TEST(ValidateRunSpecTest, RejectsBadFields) {
   EXPECT_EQ(ValidateRunSpec(spec).code(), absl::StatusCode::kInvalidArgument);
 }
 
-TEST(PrepareWorkDirTest, CreatesDirWritesScriptOpensLog) {
+TEST(PrepareWorkDirTest, CreatesDirWritesScriptLogOnDemand) {
   TempDir tmp;
   RunSpec spec = Command(1, {"bash", "s.sh"}, tmp.Sub("a/b/c"));
   spec.script = "echo hi\n";
@@ -62,12 +62,15 @@ TEST(PrepareWorkDirTest, CreatesDirWritesScriptOpensLog) {
   { std::ofstream(spec.work_dir + "/s.sh") << "old old old old\n"; }
   ::chmod((spec.work_dir + "/s.sh").c_str(), 0755);
 
-  absl::StatusOr<UniqueFd> log = PrepareWorkDir(spec);
-  ASSERT_TRUE(log.ok()) << log.status();
+  absl::Status prepared = PrepareWorkDir(spec);
+  ASSERT_TRUE(prepared.ok()) << prepared;
   EXPECT_EQ(ReadAll(spec.work_dir + "/s.sh"), "echo hi\n");
   struct stat st;
   ASSERT_EQ(::stat((spec.work_dir + "/s.sh").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_FALSE(std::filesystem::exists(spec.work_dir + "/output.log"));
+  absl::StatusOr<UniqueFd> log = OpenRunLog(spec.work_dir);
+  ASSERT_TRUE(log.ok()) << log.status();
   ASSERT_EQ(::write(log->get(), "x", 1), 1);
   EXPECT_EQ(ReadAll(spec.work_dir + "/output.log"), "x");
 }
@@ -76,9 +79,9 @@ TEST(PrepareWorkDirTest, ReportsUncreatableDir) {
   TempDir tmp;
   { std::ofstream(tmp.Sub("file")) << "x"; }
   RunSpec spec = Command(1, {"true"}, tmp.Sub("file/sub"));
-  absl::StatusOr<UniqueFd> log = PrepareWorkDir(spec);
-  ASSERT_FALSE(log.ok());
-  EXPECT_NE(log.status().message().find("create work dir"), std::string::npos) << log.status();
+  absl::Status prepared = PrepareWorkDir(spec);
+  ASSERT_FALSE(prepared.ok());
+  EXPECT_NE(prepared.message().find("create work dir"), std::string::npos) << prepared;
 }
 
 }  // namespace
