@@ -113,7 +113,9 @@ int RunStandalone(const StandaloneOptions& options) {
   master::Engine engine(store->get(), logs->get(), worker->get(), &clock, absl::LocalTimeZone());
   (*worker)->Attach(&engine);
   if (auto st = engine.Start(); !st.ok()) return Fail(st);
-  engine.AddWorker({(*worker)->id(), (*worker)->slots()});
+  // Prefetch as many runs as there are slots: a finished run's slot is refilled by the worker
+  // itself, without waiting for the engine's next tick.
+  engine.AddWorker({(*worker)->id(), (*worker)->slots(), (*worker)->slots()});
 
   api::ApiContext ctx;
   ctx.store = store->get();

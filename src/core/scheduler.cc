@@ -284,7 +284,7 @@ void Scheduler::Dispatch(absl::Time now, Effects* fx) {
     const WorkerSlots* best = nullptr;
     int best_free = 0;
     for (const auto& [wid, w] : workers_) {
-      const int free = w.slots - busy_[wid];
+      const int free = w.slots + w.prefetch - busy_[wid];
       if (free > best_free) {
         best = &w;
         best_free = free;

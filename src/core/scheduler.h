@@ -44,6 +44,9 @@ struct StoredState {
 struct WorkerSlots {
   std::string id;
   int slots = 1;
+  // Runs the worker may hold beyond its slots, queued on its side, so that a slot freed by a
+  // finished run is refilled at once instead of after a round trip through the engine.
+  int prefetch = 0;
 };
 
 class Scheduler {

@@ -101,6 +101,21 @@ TEST_F(SchedulerTest, SlotsLimitDispatchAndFreeOnFinish) {
   EXPECT_EQ(next.dispatches[0].second.run_id, 3);
 }
 
+TEST_F(SchedulerTest, PrefetchHandsAWorkerMoreRunsThanItsSlots) {
+  const JobId job = AddJob("a");
+  sched_.AddWorker({"local", 1, 2});
+  Effects fx;
+  for (int i = 0; i < 5; ++i) StartRun(job, &fx);
+  sched_.Dispatch(kNow, &fx);
+  ASSERT_EQ(fx.dispatches.size(), 3u);  // one to run, two waiting on the worker
+  EXPECT_EQ(fx.dispatches[2].second.run_id, 3);
+  Effects next;
+  sched_.OnRunFinished(Exit(1, 0), &next);
+  sched_.Dispatch(kNow, &next);
+  ASSERT_EQ(next.dispatches.size(), 1u);
+  EXPECT_EQ(next.dispatches[0].second.run_id, 4);
+}
+
 TEST_F(SchedulerTest, CancelQueuedIsImmediateAndRunningAsksTheWorker) {
   const JobId job = AddJob("a");
   sched_.AddWorker({"local", 1});

@@ -185,16 +185,22 @@ void JobRunner::Loop() {
       cancels.swap(pending_cancels_);
       stopping = stopping_;
     }
-    for (RunSpec& spec : starts) {
-      if (cancels.erase(spec.run_id) > 0 || stopping) {
-        Outcome outcome;
-        outcome.how = SpawnFailed{"cancelled before start"};
-        outcome.cancelled = true;
-        Finish(spec.run_id, std::move(outcome));
-      } else {
-        SpawnRun(std::move(spec));
+    for (RunSpec& spec : starts) waiting_.push_back(std::move(spec));
+    if (!cancels.empty() || stopping) {
+      for (auto it = waiting_.begin(); it != waiting_.end();) {
+        if (cancels.erase(it->run_id) > 0 || stopping) {
+          Outcome outcome;
+          outcome.how = SpawnFailed{"cancelled before start"};
+          outcome.cancelled = true;
+          int64_t run_id = it->run_id;
+          it = waiting_.erase(it);
+          Finish(run_id, std::move(outcome));
+        } else {
+          ++it;
+        }
       }
     }
+    SpawnWaiting();
     for (int64_t run_id : cancels) {
       auto it = runs_.find(run_id);
       if (it != runs_.end()) BeginKill(*it->second, /*timed_out=*/false);
@@ -286,6 +292,17 @@ void JobRunner::Loop() {
       node.mapped().reset();  // Close the pipe and the log before reporting.
       Finish(run_id, std::move(outcome));
     }
+    // Freed slots are refilled now, not after the next wakeup.
+    if (!stopping) SpawnWaiting();
+  }
+}
+
+void JobRunner::SpawnWaiting() {
+  while (!waiting_.empty() &&
+         (options_.max_running <= 0 || runs_.size() < static_cast<size_t>(options_.max_running))) {
+    RunSpec spec = std::move(waiting_.front());
+    waiting_.pop_front();
+    SpawnRun(std::move(spec));
   }
 }
 

@@ -56,6 +56,9 @@ struct JobRunnerOptions {
   // KillLeftovers() can clean up after a crash; created (mkdir -p) by Create(). Default empty:
   // no ledger.
   std::string ledger_dir;
+  // Runs whose processes may live at once; further starts wait in order on the runner's thread
+  // and spawn the moment a run ends, without a round trip to whoever gave them. 0: no limit.
+  int max_running = 0;
 };
 
 // Runs each RunSpec as a child process tree (own process group, stdin /dev/null, stdout+stderr
@@ -105,6 +108,8 @@ class JobRunner {
   void Loop();
   // Loop-thread helpers; `runs_` and what it holds belong to the loop thread.
   void SpawnRun(RunSpec spec);
+  // Spawns waiting runs while fewer than max_running are alive.
+  void SpawnWaiting();
   void BeginKill(Run& run, bool timed_out);
   void ReadOutput(Run& run, bool final_read);
   void OnLeaderExited(Run& run);
@@ -121,6 +126,7 @@ class JobRunner {
 
   // Owned by the loop thread only (not guarded).
   std::map<int64_t, std::unique_ptr<Run>> runs_;
+  std::deque<RunSpec> waiting_;  // Started while max_running runs were alive; in order.
 
   absl::Mutex join_mu_;  // Serializes concurrent Shutdown() calls around thread_.join().
 

@@ -5,12 +5,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "exec/proc_stat.h"
 #include "exec/test_util.h"
@@ -348,6 +352,39 @@ TEST_F(JobRunnerTest, LedgerRecordsRunningGroups) {
   ASSERT_TRUE(listener_.WaitFinished(5));
   EXPECT_EQ(ReadAll(options.ledger_dir + "/ledger.log"), line + "-5\n");
   EXPECT_TRUE(KillLeftovers(options.ledger_dir).empty());
+}
+
+// With max_running, further runs wait on the runner and start as runs end, in order; a waiting
+// run that is cancelled never starts.
+TEST_F(JobRunnerTest, MaxRunningQueuesRunsInOrder) {
+  JobRunnerOptions options;
+  options.max_running = 2;
+  Create(options);
+  const std::string trace = tmp_.Sub("trace");
+  for (int64_t id = 1; id <= 5; ++id) {
+    ASSERT_TRUE(runner_
+                    ->Start(Bash(id, absl::StrCat("echo start", id, " >> ", trace,
+                                                  "\nsleep 0.2\necho end", id, " >> ", trace,
+                                                  "\n")))
+                    .ok());
+  }
+  runner_->Cancel(5);  // Still waiting: at most two of the five can be alive.
+  for (int64_t id = 1; id <= 5; ++id) ASSERT_TRUE(listener_.WaitFinished(id)) << id;
+  EXPECT_TRUE(listener_.Get(5).outcome->cancelled);
+  EXPECT_FALSE(listener_.Get(5).pid.has_value()) << "a cancelled waiting run was spawned";
+  // Replay the trace: never more than two alive, and runs start in the order given.
+  int alive = 0, max_alive = 0;
+  std::vector<std::string> starts;
+  for (absl::string_view line : absl::StrSplit(ReadAll(trace), '\n', absl::SkipEmpty())) {
+    if (absl::StartsWith(line, "start")) {
+      starts.emplace_back(line);
+      max_alive = std::max(max_alive, ++alive);
+    } else {
+      --alive;
+    }
+  }
+  EXPECT_EQ(max_alive, 2);
+  EXPECT_EQ(starts, (std::vector<std::string>{"start1", "start2", "start3", "start4"}));
 }
 
 }  // namespace

@@ -18,6 +18,7 @@ absl::StatusOr<std::unique_ptr<LocalWorker>> LocalWorker::Create(
   exec::JobRunnerOptions runner_options;
   runner_options.kill_grace = options.kill_grace;
   runner_options.ledger_dir = ledger;
+  runner_options.max_running = options.slots;  // the engine may give more: they wait here
   auto runner = exec::JobRunner::Create(worker.get(), runner_options);
   if (!runner.ok()) return runner.status();
   worker->runner_ = *std::move(runner);

@@ -17,7 +17,7 @@ namespace hera::worker {
 struct LocalWorkerOptions {
   std::string id = "local";
   std::string data_dir;  // work dirs in <data_dir>/work/<run>, the ledger in <data_dir>/ledger
-  int slots = 8;         // runs at once
+  int slots = 8;         // runs at once; more dispatched runs wait in the worker, in order
   absl::Duration kill_grace = absl::Seconds(5);  // SIGTERM → SIGKILL on cancel and timeout
 };
 
