@@ -112,10 +112,11 @@ int RunStandalone(const StandaloneOptions& options) {
 
   master::Engine engine(store->get(), logs->get(), worker->get(), &clock, absl::LocalTimeZone());
   (*worker)->Attach(&engine);
-  if (auto st = engine.Start(); !st.ok()) return Fail(st);
+  if (auto st = engine.Start({(*worker)->id()}); !st.ok()) return Fail(st);
   // Prefetch as many runs as there are slots: a finished run's slot is refilled by the worker
   // itself, without waiting for the engine's next tick.
-  engine.AddWorker({(*worker)->id(), (*worker)->slots(), (*worker)->slots()});
+  engine.AddWorker({(*worker)->id(), (*worker)->slots(), (*worker)->slots(), {"default"}});
+  engine.SetKnownHostGroups({"default"});
 
   api::ApiContext ctx;
   ctx.store = store->get();

@@ -30,6 +30,7 @@ struct DispatchOrder {
   int64_t job_version = 0;
   absl::Time scheduled_time = absl::UnixEpoch();
   int64_t timeout_s = 0;
+  std::string host_group;  // empty: any worker
   std::vector<std::pair<std::string, std::string>> env;  // extra environment variables
 };
 

@@ -47,6 +47,7 @@ DispatchOrder Scheduler::MakeOrder(const Job& job, const Run& run, const Action&
   o.job_version = job.version;
   o.scheduled_time = action.scheduled_time;
   o.timeout_s = job.timeout_s;
+  o.host_group = job.host_group;
   // An idempotency key for jobs that write data (SEMANTICS.md §7).
   o.env = {
       {"HERA_JOB_ID", absl::StrCat(job.id)},
@@ -65,6 +66,7 @@ void Scheduler::Restore(StoredState state, absl::Time now, Effects* fx) {
   active_.clear();
   queue_.clear();
   busy_.clear();
+  in_flight_ = 0;
   delayed_.clear();
   book_ = ActionBook();
   for (ActionId id : state.succeeded_upstream) book_.MarkExternalSuccess(id);
@@ -92,10 +94,23 @@ void Scheduler::Restore(StoredState state, absl::Time now, Effects* fx) {
     auto snapshot = standalone.find(run.action_id);
     auto rev = state.revisions.find({run.job_id, run.job_version});
     const bool has_action = in_book || snapshot != standalone.end();
+    if (!run.worker.empty() && job && has_action && rev != state.revisions.end()) {
+      // Handed to a worker, which may still hold it: it stays there until that worker comes
+      // back (ReattachWorker) or is given up (WorkerLost).
+      ActiveRun active;
+      active.run = std::move(run);
+      active.action = in_book ? *in_book : snapshot->second;
+      active.order = MakeOrder(rev->second, active.run, active.action);
+      active.dispatched = true;
+      ++busy_[active.run.worker];
+      ++in_flight_;
+      const RunId id = active.run.id;
+      active_[id] = std::move(active);
+      continue;
+    }
     if (run.status == RunStatus::kQueued && job && has_action && rev != state.revisions.end()) {
       ActiveRun active;
       active.run = std::move(run);
-      active.run.worker.clear();
       active.action = in_book ? *in_book : snapshot->second;
       active.order = MakeOrder(rev->second, active.run, active.action);
       Enqueue(std::move(active), rev->second.priority);
@@ -268,45 +283,11 @@ absl::StatusOr<Run> Scheduler::CancelRun(RunId id, const std::string& actor, abs
   return active.run;
 }
 
-void Scheduler::AddWorker(const WorkerSlots& worker) { workers_[worker.id] = worker; }
-
 bool Scheduler::JobHasRunningRun(JobId job) const {
   for (const auto& [id, r] : active_) {
     if (r.run.job_id == job && r.dispatched) return true;
   }
   return false;
-}
-
-void Scheduler::Dispatch(absl::Time now, Effects* fx) {
-  if (shutting_down_) return;
-  for (auto it = queue_.begin(); it != queue_.end();) {
-    // The least loaded worker with a free slot.
-    const WorkerSlots* best = nullptr;
-    int best_free = 0;
-    for (const auto& [wid, w] : workers_) {
-      const int free = w.slots + w.prefetch - busy_[wid];
-      if (free > best_free) {
-        best = &w;
-        best_free = free;
-      }
-    }
-    if (!best) return;
-    const RunId id = std::get<3>(*it);
-    ActiveRun& active = active_.at(id);
-    const Job* job = catalog_.FindJob(active.run.job_id);
-    if (job && !job->allow_concurrent && JobHasRunningRun(job->id)) {
-      ++it;  // waits until the job's running run ends
-      continue;
-    }
-    it = queue_.erase(it);
-    active.dispatched = true;
-    active.run.worker = best->id;
-    ++busy_[best->id];
-    fx->batch.runs.push_back(active.run);
-    fx->dispatches.emplace_back(best->id, active.order);
-    fx->opened_logs.push_back(id);
-    (void)now;
-  }
 }
 
 void Scheduler::OnRunStarted(RunId id, const std::string& worker, absl::Time at, Effects* fx) {
@@ -350,6 +331,7 @@ void Scheduler::OnRunFinished(const RunResult& result, Effects* fx) {
   active.run.exit_code = result.exit_code;
   active.run.signal = result.signal;
   --busy_[active.run.worker];
+  --in_flight_;
   Finish(active, status, std::move(message), result.ended_at, fx);
   const ActiveRun ended = std::move(active);
   active_.erase(it);

@@ -40,6 +40,16 @@ struct StoredState {
   MaxIds max_ids;
 };
 
+// A worker's machine as it last reported it (SEMANTICS.md §6 limits use these).
+struct WorkerMetrics {
+  double cpu_percent = 0;
+  double load_per_core = 0;
+  int64_t memory_used_bytes = 0;
+  int64_t memory_total_bytes = 0;
+  int64_t disk_free_bytes = 0;
+  int cpus = 0;
+};
+
 // A worker as the scheduler sees it: where runs may go and how many at once.
 struct WorkerSlots {
   std::string id;
@@ -47,6 +57,24 @@ struct WorkerSlots {
   // Runs the worker may hold beyond its slots, queued on its side, so that a slot freed by a
   // finished run is refilled at once instead of after a round trip through the engine.
   int prefetch = 0;
+  std::vector<std::string> host_groups = {};  // jobs naming one of these may run here
+  bool connected = true;
+  bool draining = false;  // takes nothing new; finishes what it has
+  std::optional<WorkerMetrics> metrics = std::nullopt;
+};
+
+// Cluster-wide dispatch rules (SEMANTICS.md §6).
+struct DispatchLimits {
+  int max_in_flight = 0;               // runs handed to workers at once; 0: no cap
+  double max_memory_fraction = 0.70;   // a worker above this memory use takes nothing new
+  double max_load_per_core = 1.0;      // nor above this 1-minute load per core
+  bool round_robin = false;            // among eligible workers; default: the least loaded
+};
+
+// The runs a worker holds, as the scheduler sees them.
+struct WorkerRuns {
+  std::vector<RunId> running;  // reported started
+  std::vector<RunId> queued;   // dispatched, not reported started (waiting on the worker)
 };
 
 class Scheduler {
@@ -58,8 +86,10 @@ class Scheduler {
   // The first instant of the window the engine loads from the store at `now`.
   absl::Time WindowStart(absl::Time now) const;
 
-  // Rebuilds the state from the store after a start or restart at `now`. Runs that were
-  // running belong to a process that is gone: they become `lost`; queued runs stay queued.
+  // Rebuilds the state from the store after a start or restart at `now`. Runs handed to a
+  // worker stay on it until it comes back (ReattachWorker) or is given up (WorkerLost: call it
+  // at once for workers that died with the previous process); queued runs stay queued; running
+  // runs without a worker are `lost`.
   void Restore(StoredState state, absl::Time now, Effects* fx);
 
   const Catalog& catalog() const { return catalog_; }
@@ -127,9 +157,33 @@ class Scheduler {
   absl::StatusOr<Run> CancelRun(RunId id, const std::string& actor, absl::Time now,
                                 Effects* fx);
 
-  // Workers that may take runs. Re-adding a worker updates its slots.
+  // --- workers (scheduler_workers.cc) ---
+  // Workers that may take runs. Re-adding a worker updates it and keeps its runs.
   void AddWorker(const WorkerSlots& worker);
-  // Hands queued runs to workers with free slots, in queue order.
+  // Host groups that exist: a run for any other fails at once (an empty group: any worker).
+  void SetKnownHostGroups(std::set<std::string> groups) { host_groups_ = std::move(groups); }
+  void SetDispatchLimits(const DispatchLimits& limits) { limits_ = limits; }
+  // A worker's stream came or went; a disconnected worker takes nothing new but keeps its runs
+  // until it is declared lost or comes back.
+  void SetWorkerConnected(const std::string& id, bool connected);
+  // Drain: the worker takes nothing new and finishes what it has. NotFound for unknown ids.
+  absl::Status SetWorkerDraining(const std::string& id, bool draining);
+  void UpdateWorkerMetrics(const std::string& id, const WorkerMetrics& metrics);
+  // The worker is gone for good (silent past the grace period, or a process that died with the
+  // master): its started runs are `lost` with `reason` and retried per their job's policy; runs
+  // it had not started go back to the queue.
+  void WorkerLost(const std::string& id, const std::string& reason, absl::Time now, Effects* fx);
+  // A worker (re)registered holding `held` runs. Runs the scheduler has on it that it no longer
+  // holds are handled as by WorkerLost; returns the held runs the scheduler does not have on it
+  // (finished, retried elsewhere, unknown), which the worker must kill and forget.
+  std::vector<RunId> ReattachWorker(const std::string& id, const std::vector<RunId>& held,
+                                    absl::Time now, Effects* fx);
+  // Workers that hold dispatched runs, with those runs.
+  std::map<std::string, WorkerRuns> RunsByWorker() const;
+  // Why a queued run is not on a worker yet ("no live worker in host group spark"); empty if
+  // it is not queued or only waits for its turn.
+  std::string WaitReason(RunId id) const;
+  // Hands queued runs to eligible workers, in queue order (SEMANTICS.md §6).
   void Dispatch(absl::Time now, Effects* fx);
   // From now on nothing new is dispatched, and runs killed by the shutdown are recorded as
   // cancelled with that reason.
@@ -139,6 +193,9 @@ class Scheduler {
   // itself after a reconnect).
   void OnRunStarted(RunId id, const std::string& worker, absl::Time at, Effects* fx);
   void OnRunFinished(const RunResult& result, Effects* fx);
+  // OnRunFinished for a report from `worker`: ignored unless the run is dispatched to it (a
+  // stale worker never finishes a run that was retried elsewhere).
+  void OnWorkerRunFinished(const std::string& worker, const RunResult& result, Effects* fx);
 
   // The run as the scheduler holds it while it is queued or running; null otherwise.
   const Run* FindActiveRun(RunId id) const;
@@ -152,6 +209,7 @@ class Scheduler {
     bool dispatched = false;  // handed to run.worker, which has not reported it finished
     absl::Time not_before = absl::InfinitePast();  // a retry waits in delayed_ until then
     std::string cancelled_by;
+    std::string wait_reason;  // why Dispatch could not place it (not persisted unless new)
   };
   // Queue order (SEMANTICS.md §6): queue of the trigger, then priority, then time, then id.
   using QueueKey = std::tuple<int, int, int64_t, RunId>;
@@ -206,6 +264,15 @@ class Scheduler {
   std::set<QueueKey> queue_;
   std::map<std::string, WorkerSlots> workers_;
   std::map<std::string, int> busy_;  // worker → runs dispatched to it
+  std::set<std::string> host_groups_;
+  DispatchLimits limits_;
+  size_t in_flight_ = 0;     // runs dispatched to any worker
+  size_t round_robin_ = 0;   // rotates the start of the eligible-worker search
+  // Dispatch helpers (scheduler_workers.cc).
+  // The worker for a run needing `host_group`, or null with `why` set.
+  const WorkerSlots* PickWorker(const std::string& host_group, std::string* why);
+  // Takes dispatched run `id` back from its worker: lost if it had started, else queued again.
+  void Reclaim(RunId id, const std::string& reason, absl::Time now, Effects* fx);
   bool shutting_down_ = false;
 };
 

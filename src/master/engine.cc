@@ -20,7 +20,7 @@ Engine::Engine(core::Store* store, LogStore* logs, core::WorkerPort* workers, co
 
 Engine::~Engine() { Stop(); }
 
-absl::Status Engine::Start() {
+absl::Status Engine::Start(const std::vector<std::string>& local_workers) {
   core::StoredState state;
   auto groups = store_->ListGroups();
   if (!groups.ok()) return groups.status();
@@ -86,6 +86,10 @@ absl::Status Engine::Start() {
 
   Effects fx;
   scheduler_.Restore(std::move(state), now, &fx);
+  for (const std::string& worker : local_workers) {
+    scheduler_.WorkerLost(worker, "interrupted: hera stopped while this run was running", now,
+                          &fx);
+  }
   if (!fx.batch.empty()) {
     if (auto st = store_->Commit(fx.batch); !st.ok()) return st;
     for (const auto& run : fx.batch.runs) {
@@ -208,6 +212,62 @@ void Engine::AddWorker(const core::WorkerSlots& worker) {
     s.AddWorker(worker);
     return nullptr;
   });
+}
+
+absl::StatusOr<std::vector<core::RunId>> Engine::RegisterWorker(
+    const core::WorkerSlots& worker, const std::vector<core::RunId>& held) {
+  return Call<std::vector<core::RunId>>([&](Scheduler& s, absl::Time now, Effects& fx) {
+    s.AddWorker(worker);
+    return s.ReattachWorker(worker.id, held, now, &fx);
+  });
+}
+
+void Engine::SetWorkerConnected(const std::string& id, bool connected) {
+  Post([id, connected](Scheduler& s, absl::Time, Effects&) -> Reply {
+    s.SetWorkerConnected(id, connected);
+    return nullptr;
+  });
+}
+
+void Engine::UpdateWorkerMetrics(const std::string& id, const core::WorkerMetrics& metrics) {
+  Post([id, metrics](Scheduler& s, absl::Time, Effects&) -> Reply {
+    s.UpdateWorkerMetrics(id, metrics);
+    return nullptr;
+  });
+}
+
+void Engine::WorkerLost(const std::string& id, const std::string& reason) {
+  Post([id, reason](Scheduler& s, absl::Time now, Effects& fx) -> Reply {
+    s.WorkerLost(id, reason, now, &fx);
+    return nullptr;
+  });
+}
+
+absl::Status Engine::SetWorkerDraining(const std::string& id, bool draining) {
+  return CallStatus([&](Scheduler& s, absl::Time, Effects&) {
+    return s.SetWorkerDraining(id, draining);
+  });
+}
+
+void Engine::SetKnownHostGroups(std::set<std::string> groups) {
+  Post([groups = std::move(groups)](Scheduler& s, absl::Time, Effects&) mutable -> Reply {
+    s.SetKnownHostGroups(std::move(groups));
+    return nullptr;
+  });
+}
+
+void Engine::SetDispatchLimits(const core::DispatchLimits& limits) {
+  Post([limits](Scheduler& s, absl::Time, Effects&) -> Reply {
+    s.SetDispatchLimits(limits);
+    return nullptr;
+  });
+}
+
+absl::StatusOr<std::map<std::string, core::WorkerRuns>> Engine::RunsByWorker() {
+  return Call<std::map<std::string, core::WorkerRuns>>(
+      [](Scheduler& s, absl::Time, Effects&) -> absl::StatusOr<std::map<std::string, core::WorkerRuns>> {
+        return s.RunsByWorker();
+      });
 }
 
 void Engine::BeginShutdown() {
@@ -352,7 +412,7 @@ void Engine::OnRunFinished(const std::string& worker, const core::RunResult& res
     if (const core::Run* run = s.FindActiveRun(result.run_id); run && run->worker != worker) {
       return nullptr;  // a stale report from a worker the run no longer belongs to
     }
-    s.OnRunFinished(result, &fx);
+    s.OnWorkerRunFinished(worker, result, &fx);
     return nullptr;
   });
 }

@@ -7,9 +7,13 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
+#include <string>
+#include <vector>
 #include <thread>
 
 #include "absl/status/statusor.h"
@@ -32,11 +36,27 @@ class Engine final : public core::EngineCommands, public core::RunReports {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  // Loads the state from the store (runs that were running when the last process died become
-  // `lost`), commits that, and starts the engine thread.
-  absl::Status Start();
-  // Lets `worker` take up to `slots` runs at once.
+  // Loads the state from the store, commits what that changed, and starts the engine thread.
+  // `local_workers` ran inside the previous process: their runs died with it and become `lost`
+  // (or queued again if they had not started). Runs of other workers wait for them to come back.
+  absl::Status Start(const std::vector<std::string>& local_workers = {});
+  // Lets `worker` take up to `slots` runs at once (re-adding updates it, keeping its runs).
   void AddWorker(const core::WorkerSlots& worker);
+
+  // Workers (the worker hub's side). Each returns once the engine has applied it.
+  // A worker (re)registered holding `held` runs; returns the held runs it must abandon.
+  absl::StatusOr<std::vector<core::RunId>> RegisterWorker(const core::WorkerSlots& worker,
+                                                          const std::vector<core::RunId>& held);
+  void SetWorkerConnected(const std::string& id, bool connected);
+  void UpdateWorkerMetrics(const std::string& id, const core::WorkerMetrics& metrics);
+  // Gives up a silent worker: its runs are lost (or requeued) with `reason`.
+  void WorkerLost(const std::string& id, const std::string& reason);
+  absl::Status SetWorkerDraining(const std::string& id, bool draining);
+  void SetKnownHostGroups(std::set<std::string> groups);
+  void SetDispatchLimits(const core::DispatchLimits& limits);
+  // The runs each worker holds, and why queued runs wait (run id -> reason), read on the
+  // engine thread.
+  absl::StatusOr<std::map<std::string, core::WorkerRuns>> RunsByWorker();
   // Stops dispatching; runs killed from now on are recorded as cancelled by the shutdown.
   void BeginShutdown();
   // Applies what is still pending, then stops the thread. Idempotent.
@@ -83,6 +103,7 @@ class Engine final : public core::EngineCommands, public core::RunReports {
   // Runs on the engine thread; may change the scheduler and record effects.
   using Event = std::function<Reply(core::Scheduler&, absl::Time now, core::Effects&)>;
 
+  std::vector<std::string> local_workers_;
   // Queues `event`; false once the engine thread has exited (the event is dropped).
   bool Post(Event event);
   // Posts `fn` and waits for its result, which stands only if the tick committed.

@@ -168,15 +168,16 @@ std::optional<Decoded> DecodePayload(std::string_view payload) {
   return out;
 }
 
-absl::StatusOr<std::string> ReadAll(int fd, const std::string& path) {
-  std::string data;
+// An out-parameter, not StatusOr<std::string>: GCC 12 at -O2 reports the string moved out of a
+// StatusOr as maybe-uninitialized.
+absl::Status ReadAll(int fd, const std::string& path, std::string* data) {
   char buf[64 * 1024];
   while (true) {
     ssize_t n = ::read(fd, buf, sizeof(buf));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return absl::ErrnoToStatus(errno, absl::StrCat("read ", path));
-    if (n == 0) return data;
-    data.append(buf, static_cast<size_t>(n));
+    if (n == 0) return absl::OkStatus();
+    data->append(buf, static_cast<size_t>(n));
   }
 }
 
@@ -227,7 +228,8 @@ absl::Status ResultOutbox::Replay() {
   UniqueFd fd(::open(file.c_str(), O_RDWR | O_CLOEXEC));
   if (!fd.valid() && errno == ENOENT) return Rewrite();  // First start: an empty outbox.
   if (!fd.valid()) return absl::ErrnoToStatus(errno, absl::StrCat("open ", file));
-  HERA_ASSIGN_OR_RETURN(std::string data, ReadAll(fd.get(), file));
+  std::string data;
+  HERA_RETURN_IF_ERROR(ReadAll(fd.get(), file, &data));
 
   // The file is only ever created complete (by Rewrite's rename), so a short or foreign magic
   // is not a torn write: refuse rather than throw away what may be someone else's file. An
