@@ -10,28 +10,54 @@ int main(int argc, char** argv) {
   CLI::App app{"Hera: a distributed task scheduler for data platforms"};
   app.require_subcommand(1);
 
+  // `standalone` and `server` share their flags; `server` adds the ones for remote workers.
   hera::StandaloneOptions standalone;
+  hera::StandaloneOptions server;
+  server.serve_workers = true;
+  int exit_code = 0;
+  auto add_node_flags = [](CLI::App* sa, hera::StandaloneOptions& o) {
+    sa->add_option("--data-dir", o.data_dir, "where the database, logs and work dirs live")
+        ->capture_default_str();
+    sa->add_option("--bind", o.bind_address, "address the HTTP (and gRPC) server listens on")
+        ->capture_default_str();
+    sa->add_option("--http-port", o.http_port, "HTTP port (0: any free port)")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 65535));
+    sa->add_option("--grpc-port", o.grpc_port, "gRPC port for remote workers (0: any free port)")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 65535));
+    sa->add_option("--kill-grace", o.kill_grace_s,
+                   "seconds between SIGTERM and SIGKILL when a run is cancelled")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 3600));
+  };
   CLI::App* sa = app.add_subcommand(
       "standalone", "master + worker + web API in one process, on SQLite in the data directory");
-  sa->add_option("--data-dir", standalone.data_dir, "where the database, logs and work dirs live")
-      ->capture_default_str();
-  sa->add_option("--bind", standalone.bind_address, "address the HTTP server listens on")
-      ->capture_default_str();
-  sa->add_option("--http-port", standalone.http_port, "HTTP port (0: any free port)")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 65535));
-  sa->add_option("--grpc-port", standalone.grpc_port, "gRPC port for remote workers")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 65535));
+  add_node_flags(sa, standalone);
   sa->add_option("--slots", standalone.slots, "runs at once on the in-process worker")
       ->capture_default_str()
       ->check(CLI::Range(1, 4096));
-  sa->add_option("--kill-grace", standalone.kill_grace_s,
-                 "seconds between SIGTERM and SIGKILL when a run is cancelled")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 3600));
-  int exit_code = 0;
   sa->callback([&] { exit_code = hera::RunStandalone(standalone); });
+
+  CLI::App* sv = app.add_subcommand(
+      "server", "a master node: standalone, plus remote workers (`hera worker`) over gRPC");
+  add_node_flags(sv, server);
+  sv->add_option("--slots", server.slots, "runs at once on the in-process worker (0: none)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 4096));
+  sv->add_option("--host-groups", server.host_groups, "host groups of the in-process worker")
+      ->delimiter(',')
+      ->capture_default_str();
+  sv->add_option("--token-file", server.token_file,
+                 "file holding the cluster token every worker must present")
+      ->required();
+  sv->add_option("--tls-cert", server.tls_cert_file, "PEM certificate for TLS to workers");
+  sv->add_option("--tls-key", server.tls_key_file, "PEM private key for TLS to workers");
+  sv->add_option("--worker-grace", server.worker_grace_s,
+                 "seconds a worker may be silent before its runs are lost and retried")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400));
+  sv->callback([&] { exit_code = hera::RunStandalone(server); });
 
   hera::cli::AddCtlCommand(app);
   hera::cli::AddCronCommand(app);

@@ -8,6 +8,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <memory>
+
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/security/server_credentials.h>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -21,6 +26,7 @@
 #include "common/unique_fd.h"
 #include "master/engine.h"
 #include "master/log_store.h"
+#include "master/worker_hub.h"
 #include "store/sqlite/sqlite_store.h"
 #include "worker/local_worker.h"
 
@@ -51,7 +57,7 @@ absl::Status WritePorts(const std::string& dir, int http, int grpc) {
   const std::string tmp = dir + "/ports.json.tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
-    // The gRPC port is null until remote workers have a server to connect to.
+    // The gRPC port is null when the node serves no remote workers (standalone).
     out << nlohmann::json{{"http", http}, {"grpc", grpc > 0 ? nlohmann::json(grpc) : nullptr}}
                .dump()
         << "\n";
@@ -61,6 +67,65 @@ absl::Status WritePorts(const std::string& dir, int http, int grpc) {
   std::filesystem::rename(tmp, dir + "/ports.json", ec);
   if (ec) return absl::InternalError(absl::StrCat("cannot write ports.json: ", ec.message()));
   return absl::OkStatus();
+}
+
+// The cluster token from `path`, trimmed; an error names the file when it is missing or empty.
+absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
+  if (path.empty()) {
+    return absl::InvalidArgumentError("hera server needs --token-file (the cluster token)");
+  }
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read the token file ", path));
+  std::string token((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  token = std::string(absl::StripAsciiWhitespace(token));
+  if (token.empty()) return absl::InvalidArgumentError(absl::StrCat("the token file ", path, " is empty"));
+  return token;
+}
+
+// One more than the term of the previous start, kept in <dir>/term.
+absl::StatusOr<uint64_t> NextTerm(const std::string& dir) {
+  const std::string path = dir + "/term";
+  uint64_t term = 0;
+  {
+    std::ifstream in(path);
+    if (in) in >> term;
+  }
+  ++term;
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << term << "\n";
+    out.flush();
+    if (!out) return absl::InternalError(absl::StrCat("cannot write ", tmp));
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return absl::InternalError(absl::StrCat("cannot write ", path, ": ", ec.message()));
+  return term;
+}
+
+std::string ReadFileOr(const std::string& path, std::string* error) {
+  std::ifstream in(path);
+  if (!in) {
+    *error = absl::StrCat("cannot read ", path);
+    return "";
+  }
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// Plaintext, or TLS with the given certificate and key (both or neither).
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials(
+    const StandaloneOptions& options) {
+  if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
+    return absl::InvalidArgumentError("--tls-cert and --tls-key go together");
+  }
+  if (options.tls_cert_file.empty()) return grpc::InsecureServerCredentials();
+  std::string error;
+  grpc::SslServerCredentialsOptions ssl;
+  ssl.pem_key_cert_pairs.push_back({ReadFileOr(options.tls_key_file, &error),
+                                    ReadFileOr(options.tls_cert_file, &error)});
+  if (!error.empty()) return absl::NotFoundError(error);
+  return grpc::SslServerCredentials(ssl);
 }
 
 int Fail(const absl::Status& status) {
@@ -100,27 +165,75 @@ int RunStandalone(const StandaloneOptions& options) {
   auto logs = master::LogStore::Open(dir + "/logs");
   if (!logs.ok()) return Fail(logs.status());
 
-  worker::LocalWorkerOptions worker_options;
-  worker_options.data_dir = dir + "/worker";
-  worker_options.slots = options.slots;
-  worker_options.kill_grace = absl::Seconds(options.kill_grace_s);
-  auto worker = worker::LocalWorker::Create(worker_options, &clock);
-  if (!worker.ok()) return Fail(worker.status());
-  for (int64_t run : (*worker)->leftovers()) {
-    spdlog::warn("killed the processes of run {} left over by a previous crash", run);
+  // `hera server`: the cluster token and the master's term (one more than the last start:
+  // a worker refuses orders from an older term).
+  std::string token;
+  uint64_t term = 1;
+  if (options.serve_workers) {
+    auto read = ReadTokenFile(options.token_file);
+    if (!read.ok()) return Fail(read.status());
+    token = *read;
+    auto next = NextTerm(dir);
+    if (!next.ok()) return Fail(next.status());
+    term = *next;
   }
 
-  master::Engine engine(store->get(), logs->get(), worker->get(), &clock, absl::LocalTimeZone());
-  (*worker)->Attach(&engine);
-  if (auto st = engine.Start({(*worker)->id()}); !st.ok()) return Fail(st);
-  // Prefetch as many runs as there are slots: a finished run's slot is refilled by the worker
-  // itself, without waiting for the engine's next tick.
-  engine.AddWorker({(*worker)->id(), (*worker)->slots(), (*worker)->slots(), {"default"}});
-  engine.SetKnownHostGroups({"default"});
+  std::unique_ptr<worker::LocalWorker> local;
+  if (options.slots > 0) {
+    worker::LocalWorkerOptions worker_options;
+    worker_options.data_dir = dir + "/worker";
+    worker_options.slots = options.slots;
+    worker_options.kill_grace = absl::Seconds(options.kill_grace_s);
+    auto worker = worker::LocalWorker::Create(worker_options, &clock);
+    if (!worker.ok()) return Fail(worker.status());
+    local = *std::move(worker);
+    for (int64_t run : local->leftovers()) {
+      spdlog::warn("killed the processes of run {} left over by a previous crash", run);
+    }
+  }
+
+  master::WorkerHubOptions hub_options;
+  hub_options.token = token;
+  hub_options.term = term;
+  hub_options.grace = absl::Seconds(options.worker_grace_s);
+  master::WorkerHub hub(hub_options, store->get(), &clock, logs->get());
+  master::Engine engine(store->get(), logs->get(), &hub, &clock, absl::LocalTimeZone());
+  hub.Attach(&engine);
+  std::vector<std::string> local_ids;
+  if (local) {
+    local->Attach(&engine);
+    local_ids.push_back(local->id());
+    // Prefetch as many runs as there are slots: a finished run's slot is refilled by the
+    // worker itself, without waiting for the engine's next tick.
+    core::WorkerSlots slots{local->id(), local->slots(), local->slots(), options.host_groups};
+    hub.AddLocalWorker(slots, local.get());
+    engine.AddWorker(slots);
+  }
+  if (auto st = engine.Start(local_ids); !st.ok()) return Fail(st);
+  if (auto st = hub.Start(); !st.ok()) return Fail(st);
+
+  std::unique_ptr<grpc::Server> grpc_server;
+  int grpc_port = 0;
+  if (options.serve_workers) {
+    auto creds = ServerCredentials(options);
+    if (!creds.ok()) return Fail(creds.status());
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort(absl::StrCat(options.bind_address, ":", options.grpc_port), *creds,
+                             &grpc_port);
+    builder.RegisterService(&hub);
+    grpc_server = builder.BuildAndStart();
+    if (!grpc_server || grpc_port == 0) {
+      return Fail(absl::UnavailableError(absl::StrCat(
+          "cannot listen for workers on ", options.bind_address, ":", options.grpc_port)));
+    }
+    spdlog::info("serving workers on port {} (term {}{})", grpc_port, term,
+                 options.tls_cert_file.empty() ? "" : ", TLS");
+  }
 
   api::ApiContext ctx;
   ctx.store = store->get();
   ctx.engine = &engine;
+  ctx.workers = &hub;
   ctx.logs = logs->get();
   ctx.auth = auth->get();
   ctx.tz = absl::LocalTimeZone();
@@ -130,7 +243,7 @@ int RunStandalone(const StandaloneOptions& options) {
   auto http = api::HttpServer::Listen(http_options, api::MakeApiHandler(ctx));
   if (!http.ok()) return Fail(http.status());
   (*http)->Start();
-  if (auto st = WritePorts(dir, (*http)->port(), 0); !st.ok()) return Fail(st);
+  if (auto st = WritePorts(dir, (*http)->port(), grpc_port); !st.ok()) return Fail(st);
 
   std::printf("Hera is running at http://127.0.0.1:%d (data in %s)\n", (*http)->port(),
               dir.c_str());
@@ -150,8 +263,11 @@ int RunStandalone(const StandaloneOptions& options) {
   // Reverse order of start: no new requests, no new dispatch, kill what runs (each recorded
   // as cancelled), apply what is pending, close the store.
   (*http)->Stop();
+  // Workers keep their runs when the master goes: they reconnect to the next one.
+  hub.Stop();
+  if (grpc_server) grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   engine.BeginShutdown();
-  (*worker)->Shutdown();
+  if (local) local->Shutdown();
   engine.Stop();
   std::filesystem::remove(dir + "/ports.json", ec);
   return 0;

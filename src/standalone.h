@@ -1,7 +1,9 @@
 #pragma once
 // `hera standalone`: master, one in-process worker and the HTTP API in one process, on SQLite.
+// `hera server`: the same node, also serving remote workers (`hera worker`) over gRPC.
 
 #include <string>
+#include <vector>
 
 namespace hera {
 
@@ -9,9 +11,16 @@ struct StandaloneOptions {
   std::string data_dir = "./hera-data";
   std::string bind_address = "0.0.0.0";
   int http_port = 8080;  // 0: any free port (see <data_dir>/ports.json)
-  int grpc_port = 9887;  // reserved for remote workers
-  int slots = 8;         // runs at once on the in-process worker
+  int grpc_port = 9887;  // for remote workers (`hera server` only); 0: any free port
+  int slots = 8;         // runs at once on the in-process worker (server: 0 = none)
   int kill_grace_s = 5;  // SIGTERM → SIGKILL on cancel, timeout and shutdown
+  std::vector<std::string> host_groups = {"default"};  // of the in-process worker
+
+  // `hera server` only.
+  bool serve_workers = false;
+  std::string token_file;  // the cluster token every worker stream must carry
+  std::string tls_cert_file, tls_key_file;  // both set: workers connect over TLS
+  int worker_grace_s = 30;  // a worker silent this long is lost; its runs are retried
 };
 
 // Runs until SIGTERM or SIGINT; returns the process exit code.

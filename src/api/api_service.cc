@@ -11,6 +11,7 @@
 #include "api/revision_routes.h"
 #include "api/router.h"
 #include "api/rerun_routes.h"
+#include "api/worker_routes.h"
 #include "api/run_routes.h"
 #include "core/json_codec.h"
 
@@ -286,6 +287,7 @@ HttpHandler MakeApiHandler(const ApiContext& ctx) {
   AddJobRoutes(*router, ctx);
   AddActionRoutes(*router, ctx);
   AddRerunRoutes(*router, ctx);
+  AddWorkerRoutes(*router, ctx);
   AddRunRoutes(*router, ctx);
   AddRevisionRoutes(*router, ctx);
   AddGraphRoutes(*router, ctx);

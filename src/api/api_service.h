@@ -7,6 +7,7 @@
 #include "api/http_types.h"
 #include "core/ports.h"
 #include "core/store.h"
+#include "core/worker_directory.h"
 
 namespace hera::api {
 
@@ -15,6 +16,7 @@ struct ApiContext {
   core::EngineCommands* engine = nullptr;   // every change
   core::LogReader* logs = nullptr;
   Auth* auth = nullptr;
+  core::WorkerDirectory* workers = nullptr;  // null: no worker routes
   absl::TimeZone tz = absl::UTCTimeZone();  // the zone times are shown in
 };
 

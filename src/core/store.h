@@ -118,6 +118,10 @@ class Store {
   // NotFound for an unknown hash (expiry is the caller's check).
   virtual absl::StatusOr<ApiToken> GetToken(std::string_view token_hash) = 0;
   virtual absl::Status DeleteToken(std::string_view token_hash) = 0;
+
+  // Host groups (every group a worker declared). Adding an existing one is a no-op.
+  virtual absl::Status AddHostGroups(const std::vector<std::string>& names, absl::Time now) = 0;
+  virtual absl::StatusOr<std::vector<std::string>> ListHostGroups() = 0;
 };
 
 }  // namespace hera::core

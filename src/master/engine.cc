@@ -408,12 +408,19 @@ void Engine::OnRunOutput(core::RunId run, int64_t offset, std::string_view bytes
 }
 
 void Engine::OnRunFinished(const std::string& worker, const core::RunResult& result) {
-  Post([worker, result](Scheduler& s, absl::Time, Effects& fx) -> Reply {
-    if (const core::Run* run = s.FindActiveRun(result.run_id); run && run->worker != worker) {
-      return nullptr;  // a stale report from a worker the run no longer belongs to
-    }
+  OnRunFinished(worker, result, nullptr);
+}
+
+void Engine::OnRunFinished(const std::string& worker, const core::RunResult& result,
+                           std::function<void()> stored) {
+  Post([worker, result, stored = std::move(stored)](Scheduler& s, absl::Time,
+                                                    Effects& fx) -> Reply {
+    // A stale report (from a worker the run no longer belongs to) is ignored inside.
     s.OnWorkerRunFinished(worker, result, &fx);
-    return nullptr;
+    if (!stored) return nullptr;
+    return [stored](const absl::Status& commit) {
+      if (commit.ok()) stored();
+    };
   });
 }
 

@@ -250,6 +250,14 @@ TEST_P(StoreContractTest, EmptyStore) {
   EXPECT_EQ(*store().CountUsers(), 0);
 }
 
+TEST_P(StoreContractTest, HostGroupsAreAddedOnceAndListedByName) {
+  EXPECT_THAT(*store().ListHostGroups(), IsEmpty());
+  const absl::Time now = absl::FromUnixSeconds(1790000000);
+  ASSERT_TRUE(store().AddHostGroups({"spark", "default"}, now).ok());
+  ASSERT_TRUE(store().AddHostGroups({"default", "gpu"}, now).ok());
+  EXPECT_EQ(*store().ListHostGroups(), (std::vector<std::string>{"default", "gpu", "spark"}));
+}
+
 TEST_P(StoreContractTest, GroupRoundTripsEveryField) {
   Group root = MakeGroup(1, "数据仓库 🏭");
   root.description = "top level";

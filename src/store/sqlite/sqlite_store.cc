@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/status.h"
+#include "common/time_format.h"
 #include "core/json_codec.h"
 #include "common/strings.h"
 #include "store/migrations/migrations.h"
@@ -331,6 +332,33 @@ absl::Status SqliteStore::DeleteToken(std::string_view token_hash) {
   HERA_RETURN_IF_ERROR(WithContext(stmt->Run(), "delete token"));
   if (sqlite3_changes(writer_->raw()) == 0) return absl::NotFoundError("token not found");
   return absl::OkStatus();
+}
+
+absl::Status SqliteStore::AddHostGroups(const std::vector<std::string>& names, absl::Time now) {
+  MutexLock lock(&write_mu_);
+  for (const std::string& name : names) {
+    HERA_ASSIGN_OR_RETURN(
+        ScopedStatement stmt,
+        writer_->Prepare("INSERT INTO host_groups (name, created_at) VALUES (?, ?) "
+                         "ON CONFLICT (name) DO NOTHING"));
+    stmt->BindText(1, name);
+    stmt->BindInt(2, ToMicros(now));
+    HERA_RETURN_IF_ERROR(WithContext(stmt->Run(), "add host group"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> SqliteStore::ListHostGroups() {
+  ReaderLease db = AcquireReader();
+  HERA_ASSIGN_OR_RETURN(ScopedStatement stmt,
+                        db->Prepare("SELECT name FROM host_groups ORDER BY name"));
+  std::vector<std::string> out;
+  for (;;) {
+    HERA_ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) break;
+    out.push_back(stmt->ColumnText(0));
+  }
+  return out;
 }
 
 // ---- reads ----

@@ -89,6 +89,8 @@ class SqliteStore final : public core::Store {
   absl::StatusOr<core::ApiToken> GetToken(std::string_view token_hash) override;
   // NotFound for an unknown hash.
   absl::Status DeleteToken(std::string_view token_hash) override;
+  absl::Status AddHostGroups(const std::vector<std::string>& names, absl::Time now) override;
+  absl::StatusOr<std::vector<std::string>> ListHostGroups() override;
 
  private:
   // Reruns matching `where` (with one bound integer `arg` unless it is 0).
