@@ -203,6 +203,7 @@ void AddCtlCommand(CLI::App& app) {
   AddJobCommands(ctl, ctx);
   AddRunCommands(ctl, ctx);
   AddRerunCommands(ctl, ctx);
+  AddWorkerCommands(ctl, ctx);
 }
 
 }  // namespace hera::cli
