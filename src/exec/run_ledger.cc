@@ -141,14 +141,15 @@ absl::Status RunLedger::Rewrite() {
   return absl::OkStatus();
 }
 
-std::vector<int64_t> KillLeftovers(const std::string& ledger_dir) {
+namespace {
+
+// Replays the ledger file at `path` and SIGKILLs every live recorded group whose leader
+// is still the process we spawned. Returns the live records' run ids and the groups killed.
+std::pair<std::vector<int64_t>, std::vector<pid_t>> KillLive(const std::string& path) {
   std::vector<int64_t> run_ids;
   std::vector<pid_t> killed_groups;
-  std::string path = absl::StrCat(ledger_dir, "/", kLedgerName);
   std::optional<std::string> data = ReadFile(path);
-  ::unlink(absl::StrCat(path, ".tmp").c_str());  // A crash during a rewrite.
-  if (!data) return run_ids;
-
+  if (!data) return {run_ids, killed_groups};
   // Replay: the live records are those added and not removed since.
   std::map<int64_t, LedgerRecord> live;
   for (absl::string_view line : absl::StrSplit(*data, '\n', absl::SkipEmpty())) {
@@ -170,6 +171,19 @@ std::vector<int64_t> KillLeftovers(const std::string& ledger_dir) {
       killed_groups.push_back(record.pgid);
     }
   }
+  return {run_ids, killed_groups};
+}
+
+}  // namespace
+
+void KillRecorded(const std::string& ledger_dir) {
+  (void)KillLive(absl::StrCat(ledger_dir, "/", kLedgerName));
+}
+
+std::vector<int64_t> KillLeftovers(const std::string& ledger_dir) {
+  std::string path = absl::StrCat(ledger_dir, "/", kLedgerName);
+  ::unlink(absl::StrCat(path, ".tmp").c_str());  // A crash during a rewrite.
+  auto [run_ids, killed_groups] = KillLive(path);
   ::unlink(path.c_str());
 
   // SIGKILL is asynchronous; give the groups a moment to be gone before the caller reuses

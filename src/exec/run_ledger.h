@@ -66,4 +66,8 @@ class RunLedger {
 // longer be identified safely).
 std::vector<int64_t> KillLeftovers(const std::string& ledger_dir);
 
+// KillLeftovers without removing the ledger file or waiting: what a guard does the moment its
+// worker died (the next worker's KillLeftovers still finds, and removes, the records).
+void KillRecorded(const std::string& ledger_dir);
+
 }  // namespace hera::exec

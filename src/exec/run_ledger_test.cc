@@ -12,6 +12,7 @@
 #include <chrono>
 
 #include "exec/child_process.h"
+#include "exec/ledger_guard.h"
 #include "exec/proc_stat.h"
 #include "exec/run_setup.h"
 #include "exec/test_util.h"
@@ -184,6 +185,49 @@ TEST_F(KillLeftoversTest, SpawnedGroupScanAgreesWithFullScan) {
   }
   EXPECT_FALSE(GroupHasLiveMembers(child.pgid(), child.pid()));
   EXPECT_FALSE(SpawnedGroupHasLiveMembers(child.pid()));
+}
+
+// A worker killed with SIGKILL takes its jobs with it through the guard: the job's whole group
+// dies, not only its leader.
+TEST_F(KillLeftoversTest, GuardKillsRecordedGroupsWhenTheWorkerDies) {
+  int report[2];
+  ASSERT_EQ(::pipe(report), 0);
+  const pid_t worker = ::fork();
+  ASSERT_GE(worker, 0);
+  if (worker == 0) {  // the pseudo-worker: guard, one job (a group of two sleeps), then wait
+    ::close(report[0]);
+    if (!StartLedgerGuard(ledger_dir_.path()).ok()) ::_exit(1);
+    absl::StatusOr<RunLedger> ledger = RunLedger::Open(ledger_dir_.path());
+    if (!ledger.ok()) ::_exit(2);
+    UniqueFd devnull(::open("/dev/null", O_WRONLY | O_CLOEXEC));
+    absl::StatusOr<ChildProcess> job = ChildProcess::Spawn(
+        {"sh", "-c", "sleep 300 & sleep 300"}, CurrentEnvironment(), "/", devnull.get());
+    if (!job.ok()) ::_exit(3);
+    std::optional<ProcStat> stat = ReadProcStat(job->pid());
+    if (!stat || !ledger->Record({.run_id = 1, .pid = job->pid(), .pgid = job->pgid(),
+                                  .start_time = stat->start_time}).ok()) {
+      ::_exit(4);
+    }
+    const pid_t pgid = job->pgid();
+    (void)!::write(report[1], &pgid, sizeof pgid);
+    for (;;) ::pause();
+  }
+  ::close(report[1]);
+  pid_t pgid = 0;
+  ASSERT_EQ(::read(report[0], &pgid, sizeof pgid), static_cast<ssize_t>(sizeof pgid));
+  ::close(report[0]);
+  EXPECT_TRUE(GroupHasLiveMembers(pgid));
+  ::kill(worker, SIGKILL);
+  int status;
+  ASSERT_EQ(::waitpid(worker, &status, 0), worker);
+  bool gone = false;
+  for (int i = 0; i < 500 && !gone; ++i) {
+    gone = !GroupHasLiveMembers(pgid);
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(gone) << "the dead worker's job group " << pgid << " still runs";
+  // The records stay for the next worker's KillLeftovers, which reports them.
+  EXPECT_EQ(KillLeftovers(ledger_dir_.path()), std::vector<int64_t>{1});
 }
 
 TEST_F(KillLeftoversTest, MissingDirectoryIsEmpty) {
