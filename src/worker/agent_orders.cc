@@ -1,0 +1,183 @@
+// The agent's orders from the master (Dispatch, Cancel, Ack) and its runner's events.
+#include <spdlog/spdlog.h>
+
+#include "absl/strings/str_cat.h"
+#include "rpc/convert.h"
+#include "worker/agent.h"
+#include "worker/job_command.h"
+#include "worker/result_record.h"
+#include "worker/run_log.h"
+
+namespace hera::worker {
+
+void WorkerAgent::Handle(const v1::MasterMessage& message) {
+  switch (message.body_case()) {
+    case v1::MasterMessage::kDispatch:
+      HandleDispatch(message.dispatch());
+      break;
+    case v1::MasterMessage::kCancel:
+      HandleCancel(message.cancel().run_id());
+      break;
+    case v1::MasterMessage::kAck:
+      for (int64_t run : message.ack().run_ids()) {
+        if (absl::Status st = outbox_->Ack(run); !st.ok()) {
+          spdlog::error("run {}: cannot drop its acknowledged result: {}", run, st.ToString());
+        }
+      }
+      break;
+    case v1::MasterMessage::kRegistered:
+      spdlog::warn("master sent Registered again on a registered stream; ignored");
+      break;
+    default:
+      spdlog::warn("unknown message from the master (body {}); ignored",
+                   static_cast<int>(message.body_case()));
+      break;
+  }
+}
+
+void WorkerAgent::HandleDispatch(const v1::Dispatch& dispatch) {
+  const int64_t run = dispatch.run_id();
+  if (dispatch.term() < term_->max_term()) {
+    Refuse(run, absl::StrCat("stale master term ", dispatch.term(), " < ", term_->max_term()));
+    return;
+  }
+  if (absl::Status st = term_->Raise(dispatch.term()); !st.ok()) {
+    // Still obey: the term only guards against an older master, and this one is the newest.
+    spdlog::error("cannot record master term {}: {}", dispatch.term(), st.ToString());
+  }
+  absl::StatusOr<core::DispatchOrder> order = rpc::FromProto(dispatch);
+  if (!order.ok()) {
+    Refuse(run, std::string(order.status().message()));
+    return;
+  }
+  // A dispatch re-sent after a reconnect must not start the run twice.
+  if (held_.Get(run) || InOutbox(run)) {
+    spdlog::info("run {}: dispatched again, already held; ignored", run);
+    return;
+  }
+  absl::StatusOr<JobCommand> command = CommandFor(order->type);
+  if (!command.ok()) {
+    core::RunResult result;
+    result.run_id = run;
+    result.error = std::string(command.status().message());
+    result.ended_at = clock_->Now();
+    ReportResult(result, dispatch.term(), 0);
+    return;
+  }
+  exec::RunSpec spec;
+  spec.run_id = run;
+  spec.argv = command->argv;
+  spec.script = order->script;
+  spec.script_name = command->script_name;
+  spec.env = order->env;
+  spec.work_dir = WorkDirOf(options_.data_dir, run);
+  spec.timeout = absl::Seconds(order->timeout_s);
+  held_.Add(run, dispatch.term(), spec.work_dir);
+  if (absl::Status st = runner_->Start(std::move(spec)); !st.ok()) {
+    held_.Remove(run);
+    core::RunResult result;
+    result.run_id = run;
+    result.error = std::string(st.message());
+    result.ended_at = clock_->Now();
+    ReportResult(result, dispatch.term(), 0);
+  }
+}
+
+void WorkerAgent::HandleCancel(int64_t run) {
+  if (held_.Get(run)) {
+    spdlog::info("run {}: cancelled by the master", run);
+    KillRun(run);
+    return;
+  }
+  // Already ended (its result is on its way), or never here: the master reconciles the latter
+  // from Register and the heartbeats' running_run_ids.
+  spdlog::info("run {}: cancel for a run this worker does not run; ignored", run);
+}
+
+void WorkerAgent::KillRun(int64_t run) {
+  std::vector<std::string> external = held_.ExternalJobIds(run);
+  runner_->Cancel(run);
+  kills_->Launch(run, std::move(external));
+}
+
+void WorkerAgent::Refuse(int64_t run, const std::string& reason) {
+  spdlog::warn("run {}: dispatch refused: {}", run, reason);
+  v1::WorkerMessage message;
+  v1::DispatchRefused* refused = message.mutable_refused();
+  refused->set_run_id(run);
+  refused->set_reason(reason);
+  queue_.Push(std::move(message));
+}
+
+void WorkerAgent::ReportResult(const core::RunResult& result, uint64_t term, int64_t log_bytes) {
+  if (absl::Status st = outbox_->Put(ToRecord(result, static_cast<int64_t>(term), log_bytes));
+      !st.ok()) {
+    spdlog::error("run {}: result not stored in the outbox ({}); sending it once anyway",
+                  result.run_id, st.ToString());
+  }
+  v1::WorkerMessage message;
+  *message.mutable_finished() = rpc::ToProto(result, term, log_bytes);
+  queue_.Push(std::move(message));
+}
+
+bool WorkerAgent::InOutbox(int64_t run) const {
+  for (const ResultRecord& record : outbox_->Pending()) {
+    if (record.run_id == run) return true;
+  }
+  return false;
+}
+
+void WorkerAgent::OnStarted(int64_t run_id, pid_t pid) {
+  const absl::Time now = clock_->Now();
+  held_.MarkStarted(run_id, pid, now);
+  if (held_.IsAbandoned(run_id)) return;
+  v1::WorkerMessage message;
+  v1::RunStarted* started = message.mutable_started();
+  started->set_run_id(run_id);
+  started->set_started_at_unix_us(absl::ToUnixMicros(now));
+  started->set_pid(pid);
+  queue_.Push(std::move(message));
+}
+
+void WorkerAgent::OnOutput(int64_t run_id, int64_t offset, std::string_view bytes) {
+  if (!held_.AddOutput(run_id, offset, bytes)) return;
+  v1::WorkerMessage message;
+  v1::LogChunk* chunk = message.mutable_log();
+  chunk->set_run_id(run_id);
+  chunk->set_offset(offset);
+  chunk->set_data(bytes.data(), bytes.size());
+  // Dropped when the writer lags far behind or no master listens: the writer re-reads it from
+  // output.log when it notices the gap.
+  queue_.PushLog(std::move(message));
+}
+
+void WorkerAgent::OnFinished(int64_t run_id, const exec::Outcome& outcome) {
+  const std::optional<HeldRun> run = held_.Get(run_id);
+  const uint64_t term = run ? run->term : 0;
+  const int64_t log_bytes = run ? run->produced : 0;
+  if (!outcome.log_error.empty()) {
+    spdlog::warn("run {}: output.log is incomplete: {}", run_id, outcome.log_error);
+  }
+  if (held_.IsAbandoned(run_id)) {
+    held_.Remove(run_id);
+    return;
+  }
+  const core::RunResult result = ResultOf(run_id, outcome, clock_->Now());
+  // Durable first: a worker killed right after still reports the result after its restart.
+  if (absl::Status st = outbox_->Put(ToRecord(result, static_cast<int64_t>(term), log_bytes));
+      !st.ok()) {
+    spdlog::error("run {}: result not stored in the outbox ({}); sending it once anyway", run_id,
+                  st.ToString());
+  }
+  held_.Remove(run_id);
+  // The master may have abandoned it meanwhile (Registered): then the result goes too.
+  if (held_.IsAbandoned(run_id)) {
+    (void)outbox_->Ack(run_id);
+    return;
+  }
+  v1::WorkerMessage message;
+  *message.mutable_finished() = rpc::ToProto(result, term, log_bytes);
+  queue_.Push(std::move(message));
+}
+
+}  // namespace hera::worker
