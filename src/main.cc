@@ -5,6 +5,7 @@
 #include "cli/cron_command.h"
 #include "cli/ctl_command.h"
 #include "standalone.h"
+#include "worker_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"Hera: a distributed task scheduler for data platforms"};
@@ -59,6 +60,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 86400));
   sv->callback([&] { exit_code = hera::RunStandalone(server); });
 
+  hera::AddWorkerCommand(app, &exit_code);
   hera::cli::AddCtlCommand(app);
   hera::cli::AddCronCommand(app);
 
