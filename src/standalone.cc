@@ -26,6 +26,7 @@
 #include "common/unique_fd.h"
 #include "master/engine.h"
 #include "master/log_store.h"
+#include "master/secret_box.h"
 #include "master/worker_hub.h"
 #include "store/sqlite/sqlite_store.h"
 #include "worker/local_worker.h"
@@ -164,6 +165,9 @@ int RunStandalone(const StandaloneOptions& options) {
   if (!generated.ok()) return Fail(generated.status());
   auto logs = master::LogStore::Open(dir + "/logs");
   if (!logs.ok()) return Fail(logs.status());
+  // The key secret.* configs are encrypted with; created at first start.
+  auto secrets = master::SecretBox::LoadOrCreate(dir + "/secret.key");
+  if (!secrets.ok()) return Fail(secrets.status());
 
   // `hera server`: the cluster token and the master's term (one more than the last start:
   // a worker refuses orders from an older term).
@@ -197,7 +201,8 @@ int RunStandalone(const StandaloneOptions& options) {
   hub_options.term = term;
   hub_options.grace = absl::Seconds(options.worker_grace_s);
   master::WorkerHub hub(hub_options, store->get(), &clock, logs->get());
-  master::Engine engine(store->get(), logs->get(), &hub, &clock, absl::LocalTimeZone());
+  master::Engine engine(store->get(), logs->get(), &hub, &clock, absl::LocalTimeZone(),
+                        &*secrets);
   hub.Attach(&engine);
   std::vector<std::string> local_ids;
   if (local) {

@@ -32,6 +32,15 @@ struct DispatchOrder {
   int64_t timeout_s = 0;
   std::string host_group;  // empty: any worker
   std::vector<std::pair<std::string, std::string>> env;  // extra environment variables
+  // As core makes the order: the job's own configs as its revision stored them (secret.*
+  // values encrypted) and its zone (empty: the server's). The master renders `script` with
+  // them just before the dispatch (master/run_preparer.h); from then on `configs` holds the
+  // job's effective configs without the secrets, which go to `env`.
+  Configs configs;
+  std::string timezone;
+  // Filled by the rendering: `download[uri name]` lines as (uri, name), fetched into the work
+  // directory before the run starts.
+  std::vector<std::pair<std::string, std::string>> downloads;
 };
 
 // How a run ended, as the worker saw it.

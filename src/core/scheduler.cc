@@ -48,6 +48,8 @@ DispatchOrder Scheduler::MakeOrder(const Job& job, const Run& run, const Action&
   o.scheduled_time = action.scheduled_time;
   o.timeout_s = job.timeout_s;
   o.host_group = job.host_group;
+  o.configs = job.configs;
+  o.timezone = job.schedule.timezone;
   // An idempotency key for jobs that write data (SEMANTICS.md §7).
   o.env = {
       {"HERA_JOB_ID", absl::StrCat(job.id)},

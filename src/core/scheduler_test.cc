@@ -61,6 +61,20 @@ TEST_F(SchedulerTest, ManualRunIsQueuedThenDispatchedToAFreeSlot) {
   EXPECT_TRUE(has_run_env);
 }
 
+TEST_F(SchedulerTest, OrdersCarryTheJobsConfigsAndZoneForRendering) {
+  const JobId job = AddJob("a", {{"configs", {{"day", "${yesterday}"}}},
+                                 {"schedule", {{"timezone", "Asia/Shanghai"}}}});
+  sched_.AddWorker({"local", 1});
+  Effects fx;
+  StartRun(job, &fx);
+  sched_.Dispatch(kNow, &fx);
+  ASSERT_EQ(fx.dispatches.size(), 1u);
+  const DispatchOrder& order = fx.dispatches[0].second;
+  EXPECT_EQ(order.configs, (Configs{{"day", "${yesterday}"}}));
+  EXPECT_EQ(order.timezone, "Asia/Shanghai");
+  EXPECT_TRUE(order.downloads.empty()) << "filled by the master's rendering, not by core";
+}
+
 TEST_F(SchedulerTest, ExitCodesBecomeStatuses) {
   const JobId job = AddJob("a");
   sched_.AddWorker({"local", 4});

@@ -7,7 +7,10 @@
 #include <spdlog/spdlog.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/status.h"
 #include "core/json_codec.h"
+#include "master/run_preparer.h"
+#include "master/secret_sealer.h"
 
 namespace hera::master {
 
@@ -15,8 +18,14 @@ using core::Effects;
 using core::Scheduler;
 
 Engine::Engine(core::Store* store, LogStore* logs, core::WorkerPort* workers, const Clock* clock,
-               absl::TimeZone tz)
-    : store_(store), logs_(logs), workers_(workers), clock_(clock), scheduler_(tz) {}
+               absl::TimeZone tz, const SecretBox* secrets)
+    : store_(store),
+      logs_(logs),
+      workers_(workers),
+      clock_(clock),
+      tz_(tz),
+      secrets_(secrets),
+      scheduler_(tz) {}
 
 Engine::~Engine() { Stop(); }
 
@@ -84,8 +93,23 @@ absl::Status Engine::Start(const std::vector<std::string>& local_workers) {
   if (!ids.ok()) return ids.status();
   state.max_ids = *ids;
 
+  // Runs still on their workers keep writing logs: their secrets must stay masked.
+  std::vector<core::DispatchOrder> handed;
+  for (const auto& run : state.unfinished_runs) {
+    if (run.worker.empty()) continue;
+    core::DispatchOrder o;
+    o.run_id = run.id;
+    o.job_id = run.job_id;
+    if (auto rev = state.revisions.find({run.job_id, run.job_version});
+        rev != state.revisions.end()) {
+      o.configs = rev->second.configs;
+    }
+    handed.push_back(std::move(o));
+  }
+
   Effects fx;
   scheduler_.Restore(std::move(state), now, &fx);
+  MaskRestoredRuns(handed);
   for (const std::string& worker : local_workers) {
     scheduler_.WorkerLost(worker, "interrupted: hera stopped while this run was running", now,
                           &fx);
@@ -173,8 +197,45 @@ absl::Status Engine::CommitDurably(const core::WriteBatch& batch) {
 void Engine::Act(const Effects& fx) {
   for (core::RunId run : fx.opened_logs) logs_->OpenRun(run);
   for (core::RunId run : fx.closed_logs) logs_->CloseRun(run);
-  for (const auto& [worker, order] : fx.dispatches) workers_->Dispatch(worker, order);
+  for (const auto& [worker, order] : fx.dispatches) DispatchPrepared(worker, order);
   for (const auto& [worker, run] : fx.cancels) workers_->Cancel(worker, run);
+}
+
+void Engine::DispatchPrepared(const std::string& worker, const core::DispatchOrder& order) {
+  core::DispatchOrder prepared = order;
+  auto secrets = PrepareRun(scheduler_.catalog(), secrets_, tz_, &prepared);
+  if (secrets.ok()) {
+    logs_->SetSecrets(order.run_id, *std::move(secrets));
+    workers_->Dispatch(worker, prepared);
+    return;
+  }
+  // Failed as if the worker had reported it could not start the run, so that retries, the
+  // action's status and its downstream follow core's rules. The reason also goes to the log,
+  // where a user looks first.
+  const std::string why(secrets.status().message());
+  spdlog::warn("run {} of job {}: {}", order.run_id, order.job_id, why);
+  const std::string line = absl::StrCat("hera: ", why, "\n");
+  if (auto st = logs_->Append(order.run_id, logs_->Size(order.run_id), line); !st.ok()) {
+    spdlog::warn("run {}: {}", order.run_id, st.ToString());
+  }
+  core::RunResult result;
+  result.run_id = order.run_id;
+  result.error = why;
+  result.ended_at = clock_->Now();
+  OnRunFinished(worker, result);
+}
+
+void Engine::MaskRestoredRuns(const std::vector<core::DispatchOrder>& handed) {
+  for (core::DispatchOrder order : handed) {
+    if (!scheduler_.FindActiveRun(order.run_id)) continue;
+    auto secrets = PrepareRun(scheduler_.catalog(), secrets_, tz_, &order);
+    if (secrets.ok()) {
+      logs_->SetSecrets(order.run_id, *std::move(secrets));
+    } else {
+      spdlog::warn("run {}: its secrets cannot be masked in its log: {}", order.run_id,
+                   secrets.status().ToString());
+    }
+  }
 }
 
 template <typename T>
@@ -277,18 +338,26 @@ void Engine::BeginShutdown() {
   });
 }
 
+// Secrets are sealed on the engine thread: "******" keeps the saved value, which only the
+// catalog there knows.
 absl::StatusOr<core::Group> Engine::CreateGroup(const nlohmann::json& body,
                                                 const std::string& actor) {
-  return Call<core::Group>([&](Scheduler& s, absl::Time now, Effects& fx) {
-    return s.CreateGroup(body, actor, now, &fx);
-  });
+  return Call<core::Group>(
+      [&](Scheduler& s, absl::Time now, Effects& fx) -> absl::StatusOr<core::Group> {
+        HERA_ASSIGN_OR_RETURN(nlohmann::json sealed, SealSecretConfigs(body, nullptr, secrets_));
+        return s.CreateGroup(sealed, actor, now, &fx);
+      });
 }
 
 absl::StatusOr<core::Group> Engine::UpdateGroup(core::GroupId id, const nlohmann::json& body,
                                                 const std::string&) {
-  return Call<core::Group>([&](Scheduler& s, absl::Time now, Effects& fx) {
-    return s.UpdateGroup(id, body, now, &fx);
-  });
+  return Call<core::Group>(
+      [&](Scheduler& s, absl::Time now, Effects& fx) -> absl::StatusOr<core::Group> {
+        const core::Group* saved = s.catalog().FindGroup(id);
+        HERA_ASSIGN_OR_RETURN(nlohmann::json sealed,
+                              SealSecretConfigs(body, saved ? &saved->configs : nullptr, secrets_));
+        return s.UpdateGroup(id, sealed, now, &fx);
+      });
 }
 
 absl::Status Engine::DeleteGroup(core::GroupId id, const std::string&) {
@@ -296,16 +365,22 @@ absl::Status Engine::DeleteGroup(core::GroupId id, const std::string&) {
 }
 
 absl::StatusOr<core::Job> Engine::CreateJob(const nlohmann::json& body, const std::string& actor) {
-  return Call<core::Job>([&](Scheduler& s, absl::Time now, Effects& fx) {
-    return s.CreateJob(body, actor, now, &fx);
-  });
+  return Call<core::Job>(
+      [&](Scheduler& s, absl::Time now, Effects& fx) -> absl::StatusOr<core::Job> {
+        HERA_ASSIGN_OR_RETURN(nlohmann::json sealed, SealSecretConfigs(body, nullptr, secrets_));
+        return s.CreateJob(sealed, actor, now, &fx);
+      });
 }
 
 absl::StatusOr<core::Job> Engine::UpdateJob(core::JobId id, const nlohmann::json& body,
                                             const std::string& actor) {
-  return Call<core::Job>([&](Scheduler& s, absl::Time now, Effects& fx) {
-    return s.UpdateJob(id, body, actor, now, &fx);
-  });
+  return Call<core::Job>(
+      [&](Scheduler& s, absl::Time now, Effects& fx) -> absl::StatusOr<core::Job> {
+        const core::Job* saved = s.catalog().FindJob(id);
+        HERA_ASSIGN_OR_RETURN(nlohmann::json sealed,
+                              SealSecretConfigs(body, saved ? &saved->configs : nullptr, secrets_));
+        return s.UpdateJob(id, sealed, actor, now, &fx);
+      });
 }
 
 absl::Status Engine::DeleteJob(core::JobId id, const std::string&) {

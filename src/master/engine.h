@@ -23,15 +23,18 @@
 #include "core/scheduler.h"
 #include "core/store.h"
 #include "master/log_store.h"
+#include "master/secret_box.h"
 
 namespace hera::master {
 
 class Engine final : public core::EngineCommands, public core::RunReports {
  public:
-  // `store`, `logs`, `workers` and `clock` must outlive the engine. `tz` is the server's zone
-  // (the scheduling window's days; jobs without a zone).
+  // `store`, `logs`, `workers`, `clock` and `secrets` must outlive the engine. `tz` is the
+  // server's zone (the scheduling window's days; jobs without a zone). `secrets` encrypts
+  // secret.* configs as they are saved and decrypts them for dispatch; without it a save
+  // with a secret is refused.
   Engine(core::Store* store, LogStore* logs, core::WorkerPort* workers, const Clock* clock,
-         absl::TimeZone tz);
+         absl::TimeZone tz, const SecretBox* secrets = nullptr);
   ~Engine() override;
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -121,11 +124,18 @@ class Engine final : public core::EngineCommands, public core::RunReports {
   // is acted on before it is written). Returns the last error if stopping interrupted it.
   absl::Status CommitDurably(const core::WriteBatch& batch);
   void Act(const core::Effects& fx);
+  // Renders `order` (master/run_preparer.h) and sends it to `worker`; a run that cannot be
+  // rendered is not sent and fails through the path of a worker's report.
+  void DispatchPrepared(const std::string& worker, const core::DispatchOrder& order);
+  // Masks the secrets of runs restored on their workers in their logs (engine thread).
+  void MaskRestoredRuns(const std::vector<core::DispatchOrder>& handed);
 
   core::Store* const store_;
   LogStore* const logs_;
   core::WorkerPort* const workers_;
   const Clock* const clock_;
+  const absl::TimeZone tz_;
+  const SecretBox* const secrets_;
   core::Scheduler scheduler_;  // engine thread only
   std::optional<absl::Time> wake_at_;  // engine thread only: the scheduler's next timer
 

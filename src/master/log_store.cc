@@ -8,6 +8,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include <spdlog/spdlog.h>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/fd_io.h"
@@ -39,6 +41,7 @@ void LogStore::OpenRun(core::RunId run) {
 
 void LogStore::CloseRun(core::RunId run) {
   std::unique_lock lock(mu_);
+  DropMaskerLocked(run);
   open_.erase(run);
   ++generation_;
   changed_.notify_all();
@@ -51,13 +54,23 @@ absl::Status LogStore::Append(core::RunId run, int64_t offset, std::string_view 
     return absl::FailedPreconditionError(absl::StrCat("log of run ", run, " is not open"));
   }
   OpenLog& log = it->second;
-  if (offset > log.size) {
+  auto masker = maskers_.find(run);
+  // Bytes taken so far: those written plus those a masker holds back.
+  const int64_t taken =
+      log.size + (masker == maskers_.end() ? 0 : static_cast<int64_t>(masker->second.held()));
+  if (offset > taken) {
     return absl::DataLossError(absl::StrCat("log of run ", run, ": chunk at ", offset,
-                                            " leaves a gap after ", log.size));
+                                            " leaves a gap after ", taken));
   }
-  const int64_t skip = log.size - offset;
+  const int64_t skip = taken - offset;
   if (skip >= static_cast<int64_t>(bytes.size())) return absl::OkStatus();
   bytes.remove_prefix(skip);
+  if (masker == maskers_.end()) return WriteLocked(run, log, bytes);
+  const std::string masked = masker->second.Feed(bytes);
+  return masked.empty() ? absl::OkStatus() : WriteLocked(run, log, masked);
+}
+
+absl::Status LogStore::WriteLocked(core::RunId run, OpenLog& log, std::string_view bytes) {
   if (!log.fd.valid()) {
     const std::string path = PathOf(run);
     std::filesystem::create_directories(std::filesystem::path(path).parent_path());
@@ -73,6 +86,26 @@ absl::Status LogStore::Append(core::RunId run, int64_t offset, std::string_view 
   ++generation_;
   changed_.notify_all();
   return absl::OkStatus();
+}
+
+void LogStore::SetSecrets(core::RunId run, std::vector<std::string> secrets) {
+  std::unique_lock lock(mu_);
+  DropMaskerLocked(run);
+  LogMasker masker(std::move(secrets));
+  if (masker.active()) maskers_.emplace(run, std::move(masker));
+}
+
+void LogStore::DropMaskerLocked(core::RunId run) {
+  auto masker = maskers_.find(run);
+  if (masker == maskers_.end()) return;
+  const std::string rest = masker->second.Flush();
+  maskers_.erase(masker);
+  auto log = open_.find(run);
+  if (rest.empty() || log == open_.end()) return;
+  if (auto st = WriteLocked(run, log->second, rest); !st.ok()) {
+    spdlog::warn("run {}: the last {} bytes of the log were dropped: {}", run, rest.size(),
+                 st.ToString());
+  }
 }
 
 absl::StatusOr<std::string> LogStore::Read(core::RunId run, int64_t offset, int64_t max_bytes) {

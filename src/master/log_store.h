@@ -9,6 +9,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -16,6 +17,7 @@
 #include "common/unique_fd.h"
 #include "core/model.h"
 #include "core/ports.h"
+#include "master/log_masker.h"
 
 namespace hera::master {
 
@@ -31,6 +33,12 @@ class LogStore final : public core::LogReader {
   // Writes `bytes` at `offset`. A chunk that was already stored (a worker re-sending after a
   // reconnect) is skipped; a gap after the end is an error.
   absl::Status Append(core::RunId run, int64_t offset, std::string_view bytes);
+  // From now until CloseRun, each of `secrets` (run `run`'s decrypted secret values) is
+  // replaced in its log by as many '*' (LogMasker): offsets are unchanged. A few bytes that
+  // could start a secret are held back until the next chunk or CloseRun, so Size() and
+  // readers may lag the worker by less than the longest secret; a worker that reconnects is
+  // told Size() and re-sends the held bytes, which Append then takes once.
+  void SetSecrets(core::RunId run, std::vector<std::string> secrets);
 
   absl::StatusOr<std::string> Read(core::RunId run, int64_t offset, int64_t max_bytes) override;
   int64_t Size(core::RunId run) override;
@@ -45,12 +53,17 @@ class LogStore final : public core::LogReader {
     UniqueFd fd;  // opened lazily on the first append
     int64_t size = 0;
   };
+  // Appends `bytes` to the file of `log` (opened on first use).
+  absl::Status WriteLocked(core::RunId run, OpenLog& log, std::string_view bytes);
+  // Writes out and drops the held tail of run `run`'s masker, if it has one.
+  void DropMaskerLocked(core::RunId run);
 
   const std::string dir_;
   // std::mutex rather than absl::Mutex: Debian's Abseil is not built for ThreadSanitizer.
   std::mutex mu_;
   std::condition_variable changed_;  // notified on every change of open_
   std::map<core::RunId, OpenLog> open_;  // guarded by mu_
+  std::map<core::RunId, LogMasker> maskers_;  // guarded by mu_: runs with secrets
   uint64_t generation_ = 0;              // guarded by mu_; bumped on every change
 };
 

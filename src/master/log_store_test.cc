@@ -69,5 +69,22 @@ TEST_F(LogStoreTest, WaitWakesOnAppendAndOnClose) {
   closer.join();
 }
 
+TEST_F(LogStoreTest, SecretsAreMaskedAcrossChunksAndOffsetsStayTheWorkers) {
+  logs_->OpenRun(9);
+  logs_->SetSecrets(9, {"hunter2"});
+  ASSERT_TRUE(logs_->Append(9, 0, "pw=hun").ok());
+  // "hun" may start the secret: it is held back, so readers and Size() stop before it.
+  EXPECT_EQ(*logs_->Read(9, 0, 100), "pw=");
+  EXPECT_EQ(logs_->Size(9), 3);
+  // A reconnecting worker is told Size() and re-sends from there: taken once.
+  ASSERT_TRUE(logs_->Append(9, 3, "hun").ok());
+  ASSERT_TRUE(logs_->Append(9, 6, "ter2 ok\nhu").ok());
+  EXPECT_EQ(*logs_->Read(9, 0, 100), "pw=******* ok\n");
+  EXPECT_EQ(logs_->Size(9), 14) << "masking keeps the worker's offsets";
+  EXPECT_EQ(logs_->Append(9, 20, "x").code(), absl::StatusCode::kDataLoss);
+  logs_->CloseRun(9);  // the held "hu" is written when the run ends
+  EXPECT_EQ(*logs_->Read(9, 0, 100), "pw=******* ok\nhu");
+}
+
 }  // namespace
 }  // namespace hera::master

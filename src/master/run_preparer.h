@@ -1,0 +1,30 @@
+#pragma once
+// The last step before a run leaves the master (SEMANTICS.md §7): the order core made carries
+// the job revision's raw script and own configs; this renders the script in Hera's order with
+// the job's effective configs and exports its secrets to the environment.
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "core/catalog.h"
+#include "core/ports.h"
+#include "master/secret_box.h"
+
+namespace hera::master {
+
+// Renders `order->script` at its scheduled time in its zone (`server_zone` when the job names
+// none), with the order's configs over those of the job's groups as `catalog` holds them now
+// (engine thread); fills `order->downloads`; appends each effective secret.* to `order->env`
+// decrypted, under render::SecretEnvName; and leaves in `order->configs` the effective configs
+// without the secrets. Returns the secret values (for the log store to mask).
+// On error `*order` is unchanged and the status says what failed: "could
+// not render the script: line 2: ${zdt...}: ...", a secret that does not decrypt (naming the
+// key, never the value), or an unknown zone.
+absl::StatusOr<std::vector<std::string>> PrepareRun(const core::Catalog& catalog,
+                                                    const SecretBox* box,
+                                                    const absl::TimeZone& server_zone,
+                                                    core::DispatchOrder* order);
+
+}  // namespace hera::master
