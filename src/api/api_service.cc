@@ -8,11 +8,13 @@
 #include "api/graph_routes.h"
 #include "api/http_errors.h"
 #include "api/request_util.h"
+#include "api/render_routes.h"
 #include "api/revision_routes.h"
 #include "api/router.h"
 #include "api/rerun_routes.h"
 #include "api/worker_routes.h"
 #include "api/run_routes.h"
+#include "api/secret_masking.h"
 #include "core/json_codec.h"
 
 namespace hera::api {
@@ -51,27 +53,27 @@ void AddGroupRoutes(Router& r, const ApiContext& c) {
   r.Add("GET", "/api/v1/groups", Authenticated(c.auth, [c](HttpRequest&, const core::User&) {
     HERA_TRY(auto groups, c.store->ListGroups());
     json items = json::array();
-    for (const auto& g : groups) items.push_back(core::GroupToJson(g, c.tz));
+    for (const auto& g : groups) items.push_back(MaskedGroupJson(g, c.tz));
     return JsonResponse(200, {{"items", items}, {"total", groups.size()}});
   }));
   r.Add("POST", "/api/v1/groups", Authenticated(c.auth, [c](HttpRequest& req,
                                                             const core::User& u) {
     HERA_TRY(json body, JsonBody(req));
     HERA_TRY(core::Group g, c.engine->CreateGroup(body, u.username));
-    return JsonResponse(201, core::GroupToJson(g, c.tz));
+    return JsonResponse(201, MaskedGroupJson(g, c.tz));
   }));
   r.Add("GET", "/api/v1/groups/{id}", Authenticated(c.auth, [c](HttpRequest& req,
                                                                 const core::User&) {
     HERA_TRY(int64_t id, PathId(req));
     HERA_TRY(core::Group g, c.store->GetGroup(id));
-    return JsonResponse(200, core::GroupToJson(g, c.tz));
+    return JsonResponse(200, MaskedGroupJson(g, c.tz));
   }));
   r.Add("PATCH", "/api/v1/groups/{id}", Authenticated(c.auth, [c](HttpRequest& req,
                                                                   const core::User& u) {
     HERA_TRY(int64_t id, PathId(req));
     HERA_TRY(json body, JsonBody(req));
     HERA_TRY(core::Group g, c.engine->UpdateGroup(id, body, u.username));
-    return JsonResponse(200, core::GroupToJson(g, c.tz));
+    return JsonResponse(200, MaskedGroupJson(g, c.tz));
   }));
   r.Add("DELETE", "/api/v1/groups/{id}", Authenticated(c.auth, [c](HttpRequest& req,
                                                                    const core::User& u) {
@@ -94,26 +96,26 @@ void AddJobRoutes(Router& r, const ApiContext& c) {
     if (auto q = req.query.find("q"); q != req.query.end()) f.q = q->second;
     HERA_TRY(auto page, c.store->ListJobs(f));
     json items = json::array();
-    for (const auto& j : page.items) items.push_back(core::JobToJson(j, c.tz));
+    for (const auto& j : page.items) items.push_back(MaskedJobJson(j, c.tz));
     return JsonResponse(200, {{"items", items}, {"total", page.total}});
   }));
   r.Add("POST", "/api/v1/jobs", Authenticated(c.auth, [c](HttpRequest& req, const core::User& u) {
     HERA_TRY(json body, JsonBody(req));
     HERA_TRY(core::Job j, c.engine->CreateJob(body, u.username));
-    return JsonResponse(201, core::JobToJson(j, c.tz));
+    return JsonResponse(201, MaskedJobJson(j, c.tz));
   }));
   r.Add("GET", "/api/v1/jobs/{id}", Authenticated(c.auth, [c](HttpRequest& req,
                                                               const core::User&) {
     HERA_TRY(int64_t id, PathId(req));
     HERA_TRY(core::Job j, c.store->GetJob(id));
-    return JsonResponse(200, core::JobToJson(j, c.tz));
+    return JsonResponse(200, MaskedJobJson(j, c.tz));
   }));
   r.Add("PATCH", "/api/v1/jobs/{id}", Authenticated(c.auth, [c](HttpRequest& req,
                                                                 const core::User& u) {
     HERA_TRY(int64_t id, PathId(req));
     HERA_TRY(json body, JsonBody(req));
     HERA_TRY(core::Job j, c.engine->UpdateJob(id, body, u.username));
-    return JsonResponse(200, core::JobToJson(j, c.tz));
+    return JsonResponse(200, MaskedJobJson(j, c.tz));
   }));
   r.Add("DELETE", "/api/v1/jobs/{id}", Authenticated(c.auth, [c](HttpRequest& req,
                                                                  const core::User& u) {
@@ -212,7 +214,7 @@ void AddJobRoutes(Router& r, const ApiContext& c) {
             json job;
             for (const auto& j : changed) {
               ids.push_back(j.id);
-              if (j.id == id) job = core::JobToJson(j, c.tz);
+              if (j.id == id) job = MaskedJobJson(j, c.tz);
             }
             job["changed"] = ids;
             return JsonResponse(200, job);
@@ -224,7 +226,7 @@ void AddJobRoutes(Router& r, const ApiContext& c) {
     HERA_TRY(core::Job job, c.store->GetJob(id));
     HERA_TRY(auto revs, c.store->ListJobRevisions(job.id));
     json items = json::array();
-    for (const auto& rev : revs) items.push_back(core::RevisionToJson(rev, c.tz));
+    for (const auto& rev : revs) items.push_back(MaskedRevisionJson(rev, c.tz));
     return JsonResponse(200, {{"items", items}, {"total", revs.size()}});
   }));
   r.Add("GET", "/api/v1/jobs/{id}/actions", Authenticated(c.auth, [c](HttpRequest& req,
@@ -291,6 +293,7 @@ HttpHandler MakeApiHandler(const ApiContext& ctx) {
   AddRunRoutes(*router, ctx);
   AddRevisionRoutes(*router, ctx);
   AddGraphRoutes(*router, ctx);
+  AddRenderRoutes(*router, ctx);
   return [router](HttpRequest& req) { return router->Handle(req); };
 }
 

@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "api/request_util.h"
+#include "api/secret_masking.h"
 #include "common/status.h"
 #include "core/definition_diff.h"
 #include "core/json_codec.h"
@@ -65,7 +66,7 @@ HttpResponse GetRevision(const ApiContext& c, HttpRequest& req) {
   HERA_TRY(core::Job job, c.store->GetJob(id));
   HERA_TRY(auto revs, c.store->ListJobRevisions(job.id));
   HERA_TRY(const core::JobRevision* rev, FindRevision(revs, job.id, version));
-  return JsonResponse(200, core::RevisionToJson(*rev, c.tz));
+  return JsonResponse(200, MaskedRevisionJson(*rev, c.tz));
 }
 
 HttpResponse DiffRevision(const ApiContext& c, HttpRequest& req) {
@@ -102,11 +103,13 @@ HttpResponse DiffRevision(const ApiContext& c, HttpRequest& req) {
     HERA_TRY(before, DefinitionOf(*r));
     from = other;
   }
-  return JsonResponse(200,
-                      {{"job_id", job.id},
-                       {"from", from},
-                       {"to", version},
-                       {"changes", core::ChangesToJson(core::DiffDefinitions(before, after))}});
+  // Diffed in the stored form, so that a changed secret is listed, then masked.
+  std::vector<core::FieldChange> changes = core::DiffDefinitions(before, after);
+  MaskChangeSecrets(&changes);
+  return JsonResponse(200, {{"job_id", job.id},
+                            {"from", from},
+                            {"to", version},
+                            {"changes", core::ChangesToJson(changes)}});
 }
 
 HttpResponse RestoreRevision(const ApiContext& c, HttpRequest& req, const core::User& u) {
@@ -135,7 +138,7 @@ HttpResponse RestoreRevision(const ApiContext& c, HttpRequest& req, const core::
     if (!saved.ok()) return ErrorResponse(RestoreError(saved.status(), job.id, version));
     job = *std::move(saved);
   }
-  json out = core::JobToJson(job, c.tz);
+  json out = MaskedJobJson(job, c.tz);
   out["restored_from"] = version;
   out["changed_fields"] = std::move(changed);
   return JsonResponse(200, out);

@@ -70,5 +70,7 @@ void AddWorkerCommands(CLI::App* ctl, const std::shared_ptr<CtlContext>& ctx);
 void AddScheduleCommands(CLI::App* job, const std::shared_ptr<CtlContext>& ctx);
 // job revisions|diff|restore|graph, under the `job` command.
 void AddHistoryCommands(CLI::App* job, const std::shared_ptr<CtlContext>& ctx);
+// job configs|preview, under the `job` command.
+void AddRenderCommands(CLI::App* job, const std::shared_ptr<CtlContext>& ctx);
 
 }  // namespace hera::cli

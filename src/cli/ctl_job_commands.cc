@@ -272,6 +272,7 @@ void AddJobCommands(CLI::App* ctl, const std::shared_ptr<CtlContext>& ctx) {
 
   AddScheduleCommands(job, ctx);
   AddHistoryCommands(job, ctx);
+  AddRenderCommands(job, ctx);
 }
 
 }  // namespace hera::cli
