@@ -105,10 +105,7 @@ absl::Status WorkerAgent::Init() {
   host_ = HostName();
   HERA_ASSIGN_OR_RETURN(TermFile term, TermFile::Open(dir + "/term"));
   term_.emplace(std::move(term));
-  HERA_ASSIGN_OR_RETURN(auto creds, MasterCredentials(options_.tls_ca_file));
-  for (const std::string& master : options_.masters) {
-    channels_.push_back(MasterChannel(master, creds));
-  }
+  HERA_ASSIGN_OR_RETURN(credentials_, MasterCredentials(options_.tls_ca_file));
 
   // A crashed worker's children outlive it in their own process groups: end them before any
   // run can start again, and tell the master through the outbox.
@@ -168,7 +165,7 @@ absl::Status WorkerAgent::Run() {
     if (RunSession(master).registered) {
       backoff.Reset();  // Come back to the same master first: it most likely restarted.
     } else {
-      master = (master + 1) % channels_.size();
+      master = (master + 1) % options_.masters.size();
     }
     if (!SleepUnlessStopped(backoff.Next())) break;
   }
@@ -208,7 +205,9 @@ WorkerAgent::SessionEnd WorkerAgent::RunSession(size_t master) {
     handshake_deadline_.reset();
   };
 
-  auto stub = v1::WorkerService::NewStub(channels_[master]);
+  // A new channel per attempt: a reused one that failed waits out gRPC's own reconnect backoff
+  // (which fails attempts fast without connecting), so a restarted master would be found late.
+  auto stub = v1::WorkerService::NewStub(MasterChannel(address, credentials_));
   std::unique_ptr<WorkerStream> stream = stub->Connect(&context);
   v1::MasterMessage reply;
   if (!stream->Write(BuildRegister()) || !stream->Read(&reply)) {

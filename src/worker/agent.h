@@ -22,6 +22,7 @@
 #include "exec/external_jobs.h"
 #include "exec/job_runner.h"
 #include "grpcpp/channel.h"
+#include "grpcpp/security/credentials.h"
 #include "grpcpp/client_context.h"
 #include "hera/v1/worker.pb.h"
 #include "worker/background_kills.h"
@@ -119,7 +120,7 @@ class WorkerAgent final : public exec::RunListener {
   std::vector<int64_t> leftovers_;
   std::unique_ptr<ResultOutbox> outbox_;
   std::optional<TermFile> term_;  // Connection thread only (after Create).
-  std::vector<std::shared_ptr<grpc::Channel>> channels_;  // One per master.
+  std::shared_ptr<grpc::ChannelCredentials> credentials_;
   std::unique_ptr<MetricsSampler> sampler_;  // Used by the current session's writer only.
   HeldRuns held_;
   OutgoingQueue queue_;

@@ -42,7 +42,9 @@ TEST(WorkerIdentityTest, AnIdIsGeneratedOnceAndKept) {
   ASSERT_TRUE(id.ok()) << id.status();
   EXPECT_EQ(id->rfind(HostName() + "-", 0), 0u) << *id;
   EXPECT_EQ(*LoadOrCreateWorkerId(tmp.path(), ""), *id);
+  // A configured id replaces it, and is kept for starts without one.
   EXPECT_EQ(*LoadOrCreateWorkerId(tmp.path(), "named"), "named");
+  EXPECT_EQ(*LoadOrCreateWorkerId(tmp.path(), ""), "named");
 }
 
 TEST(WorkerIdentityTest, OneWorkerPerDataDir) {

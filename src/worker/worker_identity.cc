@@ -8,6 +8,8 @@
 #include <cstring>
 #include <random>
 
+#include <spdlog/spdlog.h>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -23,18 +25,27 @@ std::string HostName() {
 
 absl::StatusOr<std::string> LoadOrCreateWorkerId(const std::string& data_dir,
                                                  const std::string& configured) {
-  if (!configured.empty()) return configured;
   const std::string path = data_dir + "/worker_id";
   absl::StatusOr<std::optional<std::string>> stored = ReadSmallFile(path);
   if (!stored.ok()) return stored.status();
-  if (stored->has_value()) {
-    std::string id(absl::StripAsciiWhitespace(**stored));
-    if (!id.empty()) return id;
+  std::string previous;
+  if (stored->has_value()) previous = std::string(absl::StripAsciiWhitespace(**stored));
+  if (configured.empty() && !previous.empty()) return previous;
+  std::string id = configured;
+  if (id.empty()) {
+    // Random rather than derived from the host: two workers on one machine (two data dirs)
+    // must not collide, and a reinstalled machine is a new worker.
+    std::random_device random;
+    id = absl::StrFormat("%s-%06x", HostName(), random() & 0xFFFFFFu);
+  } else if (id == previous) {
+    return id;
+  } else if (!previous.empty()) {
+    // The runs and results in this directory were the old worker's: the master gives them up.
+    spdlog::warn("the worker in {} was '{}' and is now '{}': the master will not take the "
+                 "results and runs it held as the old worker's",
+                 data_dir, previous, id);
   }
-  // Random rather than derived from the host: two workers on one machine (two data dirs) must
-  // not collide, and a reinstalled machine is a new worker.
-  std::random_device random;
-  std::string id = absl::StrFormat("%s-%06x", HostName(), random() & 0xFFFFFFu);
+  // Kept, so that the next start (with or without --id) is the same worker.
   if (absl::Status st = WriteFileAtomically(path, id + "\n"); !st.ok()) return st;
   return id;
 }

@@ -14,8 +14,8 @@ namespace hera::worker {
 std::string HostName();
 
 // The worker id: `configured` if non-empty, else the one kept in <data_dir>/worker_id, else a
-// new "<hostname>-<6 random hex digits>" written there (atomically) for the next start.
-// Returns the file's read or write error.
+// new "<hostname>-<6 random hex digits>". A new or changed id is written there (atomically)
+// for the next start. Returns the file's read or write error.
 absl::StatusOr<std::string> LoadOrCreateWorkerId(const std::string& data_dir,
                                                  const std::string& configured);
 
