@@ -120,9 +120,8 @@ HttpResponse PreviewJob(const ApiContext& c, HttpRequest& req) {
 
 void AddRenderRoutes(Router& r, const ApiContext& c) {
   r.Add("GET", "/api/v1/jobs/{id}/configs/effective",
-        Authenticated(c.auth, [c](HttpRequest& req, const core::User&) {
-          return EffectiveConfigs(c, req);
-        }));
+        Authenticated(
+            c.auth, [c](HttpRequest& req, const core::User&) { return EffectiveConfigs(c, req); }));
   r.Add("GET", "/api/v1/actions/{id}/preview",
         Authenticated(c.auth,
                       [c](HttpRequest& req, const core::User&) { return PreviewAction(c, req); }));

@@ -3,9 +3,8 @@
 // its encrypted form leaves the server. Saves that send "******" back keep the secret (see
 // master/secret_sealer.h).
 
-#include <vector>
-
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "core/definition_diff.h"

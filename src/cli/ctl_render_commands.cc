@@ -55,8 +55,7 @@ absl::Status Preview(CtlContext& ctx, const PreviewFlags& f) {
   HERA_ASSIGN_OR_RETURN(Json resp, api->Get(path));
   if (f.action && resp.value("job_id", int64_t{0}) != f.job) {
     return absl::InvalidArgumentError(absl::StrCat("action ", f.action, " belongs to job ",
-                                                   FieldText(resp, "job_id"), ", not job ",
-                                                   f.job));
+                                                   FieldText(resp, "job_id"), ", not job ", f.job));
   }
   if (ctx.json) {
     PrintJson(resp);
@@ -68,8 +67,7 @@ absl::Status Preview(CtlContext& ctx, const PreviewFlags& f) {
   std::string notes = absl::StrCat("# rendered for ", FieldText(resp, "scheduled_time"), " (",
                                    FieldText(resp, "timezone"), ")\n");
   for (const Json& d : resp.value("downloads", Json::array())) {
-    absl::StrAppend(&notes, "# download ", FieldText(d, "uri"), " -> ", FieldText(d, "name"),
-                    "\n");
+    absl::StrAppend(&notes, "# download ", FieldText(d, "uri"), " -> ", FieldText(d, "name"), "\n");
   }
   const Json env = resp.value("env", Json::object());  // items() must not outlive it
   for (const auto& [name, value] : env.items()) {

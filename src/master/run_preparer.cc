@@ -33,9 +33,8 @@ absl::StatusOr<std::string> Reveal(const std::string& key, const render::Effecti
   }
   auto plain = box->Open(config.value);
   if (!plain.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("could not decrypt config '", key,
-                                                   "' (set in ", config.source,
-                                                   "): ", plain.status().message()));
+    return absl::InvalidArgumentError(absl::StrCat("could not decrypt config '", key, "' (set in ",
+                                                   config.source, "): ", plain.status().message()));
   }
   return plain;
 }

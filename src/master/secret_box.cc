@@ -67,10 +67,10 @@ absl::StatusOr<SecretBox> SecretBox::LoadOrCreate(const std::string& path) {
         absl::StrCat("the secret key ", path, " is not a regular file"));
   }
   if ((st.st_mode & 077) != 0) {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "the secret key %s has mode %04o; it must be readable by its owner only "
-        "(chmod 600 %s)",
-        path, st.st_mode & 07777, path));
+    return absl::FailedPreconditionError(
+        absl::StrFormat("the secret key %s has mode %04o; it must be readable by its owner only "
+                        "(chmod 600 %s)",
+                        path, st.st_mode & 07777, path));
   }
   if (st.st_size != static_cast<off_t>(kKeyBytes)) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -119,8 +119,8 @@ std::string SecretBox::Seal(std::string_view plaintext) const {
   std::vector<unsigned char> raw(kNonceBytes + crypto_secretbox_MACBYTES + plaintext.size());
   randombytes_buf(raw.data(), kNonceBytes);
   crypto_secretbox_easy(raw.data() + kNonceBytes,
-                        reinterpret_cast<const unsigned char*>(plaintext.data()),
-                        plaintext.size(), raw.data(), key_.data());
+                        reinterpret_cast<const unsigned char*>(plaintext.data()), plaintext.size(),
+                        raw.data(), key_.data());
   std::string b64(sodium_base64_encoded_len(raw.size(), kBase64), '\0');
   sodium_bin2base64(b64.data(), b64.size(), raw.data(), raw.size(), kBase64);
   b64.resize(std::strlen(b64.c_str()));

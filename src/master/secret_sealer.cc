@@ -19,9 +19,9 @@ absl::StatusOr<std::string> SealOne(const std::string& key, const std::string& v
   }
   if (value == render::kSecretMask) {
     if (!saved) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "field 'configs.", key, "': \"", AsAbsl(render::kSecretMask),
-          "\" stands for a saved secret, and this one has none; send its value"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("field 'configs.", key, "': \"", AsAbsl(render::kSecretMask),
+                       "\" stands for a saved secret, and this one has none; send its value"));
     }
     return *saved;
   }

@@ -8,8 +8,7 @@
 
 namespace hera::render {
 
-absl::StatusOr<JobScript> RenderJobScript(std::string_view script,
-                                          const EffectiveConfigs& configs,
+absl::StatusOr<JobScript> RenderJobScript(std::string_view script, const EffectiveConfigs& configs,
                                           absl::Time scheduled_time, absl::TimeZone zone) {
   JobScript out;
   ConfigMap plain;
@@ -25,8 +24,8 @@ absl::StatusOr<JobScript> RenderJobScript(std::string_view script,
     if (!added) {
       // Keys differ only in punctuation or case ("secret.a-b", "secret.a_b"): one variable
       // cannot carry both, and picking one silently would run with the wrong value.
-      return absl::InvalidArgumentError(absl::StrCat("configs '", it->second, "' and '", key,
-                                                     "' are both exported as $", env));
+      return absl::InvalidArgumentError(
+          absl::StrCat("configs '", it->second, "' and '", key, "' are both exported as $", env));
     }
   }
   for (const auto& [env, key] : key_of_env) out.secrets.emplace_back(env, key);

@@ -24,8 +24,7 @@ struct JobScript {
 // Renders `script` with `configs` (see MergeConfigs) at `scheduled_time` in `zone`.
 // InvalidArgument "could not render the script: <what Render said, quoting the macro>", or
 // naming a secret whose key cannot be exported or two secrets exported under one name.
-absl::StatusOr<JobScript> RenderJobScript(std::string_view script,
-                                          const EffectiveConfigs& configs,
+absl::StatusOr<JobScript> RenderJobScript(std::string_view script, const EffectiveConfigs& configs,
                                           absl::Time scheduled_time, absl::TimeZone zone);
 
 }  // namespace hera::render

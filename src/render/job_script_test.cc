@@ -34,8 +34,9 @@ TEST(JobScriptTest, SecretsStayOutOfTheText) {
                              At("2024-03-01T00:30:00", "UTC"), Zone("UTC"));
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(got->rendered.text, "echo dw ${secret.db_password} $DB_PASSWORD\n");
-  EXPECT_EQ(got->secrets,
-            (std::vector<std::pair<std::string, std::string>>{{"DB_PASSWORD", "secret.db_password"}}));
+  EXPECT_EQ(
+      got->secrets,
+      (std::vector<std::pair<std::string, std::string>>{{"DB_PASSWORD", "secret.db_password"}}));
 }
 
 TEST(JobScriptTest, TwoSecretsUnderOneNameAreRefused) {
