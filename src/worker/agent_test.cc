@@ -4,12 +4,18 @@
 
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
 
 #include "common/clock.h"
+#include "exec/proc_stat.h"
+#include "exec/run_ledger.h"
 #include "exec/test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -361,6 +367,103 @@ TEST_F(AgentTest, ReconnectsAfterTheMasterRestartsAndResendsTheResult) {
   v1::WorkerMessage finished = Expect(IsFinished(4));
   EXPECT_EQ(finished.finished().exit_code(), 0);
   EXPECT_EQ(LogOf(master_->received(), 4), "x\n");
+}
+
+TEST_F(AgentTest, CancelAlsoKillsTheExternalJobsTheLogAnnounced) {
+  // A stand-in for `yarn`, which records what it was asked to kill.
+  const std::string yarn = tmp_.Sub("fake-yarn");
+  const std::string killed = tmp_.Sub("killed.txt");
+  std::ofstream(yarn) << "#!/bin/sh\necho \"$@\" >> " << killed << "\n";
+  ASSERT_EQ(::chmod(yarn.c_str(), 0755), 0);
+  AgentOptions options = Options();
+  options.kill_commands.yarn = yarn + " application -kill";
+  StartAgent(options);
+  WaitCaughtUp();
+  ASSERT_TRUE(master_->Send(
+      Dispatch(1, "echo Submitted application application_1700000000000_42; exec sleep 60\n")));
+  Expect([](const v1::WorkerMessage& m) { return m.has_log(); });
+  ASSERT_TRUE(master_->Send(Cancel(1)));
+  EXPECT_TRUE(Expect(IsFinished(1)).finished().cancelled());
+  std::string line;
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (line.empty() && absl::Now() < deadline) {
+    std::ifstream in(killed);
+    std::getline(in, line);
+    if (line.empty()) absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_EQ(line, "application -kill application_1700000000000_42");
+}
+
+TEST_F(AgentTest, ConnectsOverTls) {
+  const std::string cert = tmp_.Sub("cert.pem");
+  const std::string key = tmp_.Sub("key.pem");
+  const std::string command =
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
+      "-subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 -keyout " + key + " -out " + cert +
+      " >/dev/null 2>&1";
+  if (std::system(command.c_str()) != 0) GTEST_SKIP() << "no openssl to make a certificate";
+  auto read = [](const std::string& path) {
+    std::stringstream text;
+    text << std::ifstream(path).rdbuf();
+    return text.str();
+  };
+  grpc::SslServerCredentialsOptions tls;
+  tls.pem_key_cert_pairs.push_back({read(key), read(cert)});
+  master_->Shutdown();
+  master_ = FakeMaster::Start(kToken, 0, FakeMaster::DefaultRegistered(),
+                              grpc::SslServerCredentials(tls));
+  ASSERT_NE(master_, nullptr);
+  AgentOptions options = Options();
+  options.tls_ca_file = cert;
+  StartAgent(options);
+  WaitCaughtUp();
+  ASSERT_TRUE(master_->Send(Dispatch(1, "echo secret\n")));
+  EXPECT_EQ(Expect(IsFinished(1)).finished().exit_code(), 0);
+}
+
+TEST_F(AgentTest, ARestartKillsAndReportsWhatACrashedPredecessorLeftRunning) {
+  // A job process of a worker that was killed -9, as its ledger recorded it.
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::setpgid(0, 0);
+    ::execlp("sleep", "sleep", "60", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::setpgid(child, child);  // Also here: no race with the exec.
+  std::optional<exec::ProcStat> stat;
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (absl::Now() < deadline) {  // Until it runs `sleep` (the ledger records the leader).
+    stat = exec::ReadProcStat(child);
+    std::ifstream comm("/proc/" + std::to_string(child) + "/comm");
+    std::string name;
+    comm >> name;
+    if (stat && stat->pgrp == child && name == "sleep") break;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  ASSERT_TRUE(stat.has_value());
+  exec::LedgerRecord record;
+  record.run_id = 77;
+  record.pid = child;
+  record.pgid = child;
+  record.start_time = stat->start_time;
+  std::filesystem::create_directories(Options().data_dir + "/ledger");
+  std::ofstream(Options().data_dir + "/ledger/ledger.log")
+      << "+" << exec::FormatLedgerRecord(record) << "\n";
+
+  StartAgent();
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+  EXPECT_THAT(agent_->leftovers(), ElementsAre(77));
+  const v1::WorkerMessage reg = Expect(IsRegister());
+  ASSERT_EQ(reg.register_().runs_size(), 1);
+  EXPECT_EQ(reg.register_().runs(0).run_id(), 77);
+  EXPECT_TRUE(reg.register_().runs(0).started());
+  const v1::WorkerMessage finished = Expect(IsFinished(77));
+  EXPECT_EQ(finished.finished().error(), "worker restarted: the run's processes were killed");
+  EXPECT_EQ(finished.finished().signal(), SIGKILL);
+  EXPECT_EQ(finished.finished().term(), 0u);
 }
 
 TEST_F(AgentTest, ASecondWorkerOnTheSameDataDirIsRefused) {

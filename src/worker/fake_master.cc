@@ -17,11 +17,13 @@ v1::Registered FakeMaster::DefaultRegistered() {
   return registered;
 }
 
-std::unique_ptr<FakeMaster> FakeMaster::Start(std::string token, int port,
-                                              v1::Registered registered) {
+std::unique_ptr<FakeMaster> FakeMaster::Start(
+    std::string token, int port, v1::Registered registered,
+    std::shared_ptr<grpc::ServerCredentials> credentials) {
   std::unique_ptr<FakeMaster> master(new FakeMaster(std::move(token), std::move(registered)));
   grpc::ServerBuilder builder;
-  builder.AddListeningPort("127.0.0.1:" + std::to_string(port), grpc::InsecureServerCredentials(),
+  builder.AddListeningPort("127.0.0.1:" + std::to_string(port),
+                           credentials ? credentials : grpc::InsecureServerCredentials(),
                            &master->port_);
   builder.RegisterService(master.get());
   // The worker pings every 10 s on a quiet stream (worker/master_channel.cc).

@@ -11,6 +11,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 #include "hera/v1/worker.grpc.pb.h"
 
@@ -22,8 +23,10 @@ class FakeMaster final : public v1::WorkerService::Service {
  public:
   // Serves on 127.0.0.1:`port` (0: any free port), expecting `token`. Returns nullptr (and
   // fails the test) if the port cannot be bound.
-  static std::unique_ptr<FakeMaster> Start(std::string token, int port = 0,
-                                           v1::Registered registered = DefaultRegistered());
+  // `credentials` null: plaintext.
+  static std::unique_ptr<FakeMaster> Start(
+      std::string token, int port = 0, v1::Registered registered = DefaultRegistered(),
+      std::shared_ptr<grpc::ServerCredentials> credentials = nullptr);
   ~FakeMaster() override { Shutdown(); }
 
   // term 1, heartbeats every 100 ms, lost after 60 s.
