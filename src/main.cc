@@ -58,6 +58,21 @@ int main(int argc, char** argv) {
                  "seconds a worker may be silent before its runs are lost and retried")
       ->capture_default_str()
       ->check(CLI::Range(1, 86400));
+  sv->add_option("--max-memory-percent", server.max_memory_percent,
+                 "a worker using more memory than this takes nothing new")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 100.0));
+  sv->add_option("--max-load-per-core", server.max_load_per_core,
+                 "a worker whose 1-minute load per core is above this takes nothing new")
+      ->capture_default_str()
+      ->check(CLI::Range(0.01, 1000.0));
+  sv->add_option("--max-in-flight", server.max_in_flight,
+                 "runs on workers at once, cluster-wide (0: no cap)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000000));
+  sv->add_option("--dispatch", server.dispatch, "how a worker is chosen among the eligible")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"least-loaded", "round-robin"}));
   sv->callback([&] { exit_code = hera::RunStandalone(server); });
 
   hera::AddWorkerCommand(app, &exit_code);

@@ -215,6 +215,12 @@ int RunStandalone(const StandaloneOptions& options) {
     engine.AddWorker(slots);
   }
   if (auto st = engine.Start(local_ids); !st.ok()) return Fail(st);
+  core::DispatchLimits limits;
+  limits.max_memory_fraction = options.max_memory_percent / 100.0;
+  limits.max_load_per_core = options.max_load_per_core;
+  limits.max_in_flight = options.max_in_flight;
+  limits.round_robin = options.dispatch == "round-robin";
+  engine.SetDispatchLimits(limits);
   if (auto st = hub.Start(); !st.ok()) return Fail(st);
 
   std::unique_ptr<grpc::Server> grpc_server;

@@ -21,6 +21,11 @@ struct StandaloneOptions {
   std::string token_file;  // the cluster token every worker stream must carry
   std::string tls_cert_file, tls_key_file;  // both set: workers connect over TLS
   int worker_grace_s = 30;  // a worker silent this long is lost; its runs are retried
+  // Dispatch limits (SEMANTICS.md §6): a worker above them takes nothing new.
+  double max_memory_percent = 70;
+  double max_load_per_core = 1.0;
+  int max_in_flight = 0;  // runs on workers at once, cluster-wide; 0: no cap
+  std::string dispatch = "least-loaded";  // or "round-robin"
 };
 
 // Runs until SIGTERM or SIGINT; returns the process exit code.

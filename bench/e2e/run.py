@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """End-to-end workload runner for Hera (the W1-W4 workloads of BENCH.md), beside ninja and make.
 
-usage: bench/e2e/run.py [--reps N] [--workloads W1,W2,W3,W4] [--slots N] [--w1 1job,1000jobs]
+usage: bench/e2e/run.py [--reps N] [--workloads W1,W2,W3,W4] [--slots N] [--workers N]
+                        [--w1 1job,1000jobs]
                         [--w3 roots50,root1] [--peers] [--tmpfs] [--tmp-root DIR]
                         [--hera PATH] [--keep]
 
@@ -98,18 +99,29 @@ class Api:
 
 
 class Hera:
-    def __init__(self, binary, slots, keep, tmp_root=None):
-        self.binary, self.slots, self.keep = binary, slots, keep
+    """`hera standalone` with `slots`, or (workers > 0) `hera server` without a local worker
+    plus `workers` `hera worker` processes sharing the slots, all on loopback."""
+
+    def __init__(self, binary, slots, keep, tmp_root=None, workers=0):
+        self.binary, self.slots, self.keep, self.workers = binary, slots, keep, workers
         self.dir = tempfile.mkdtemp(prefix="hera-e2e-", dir=tmp_root)
         self.proc = None
+        self.worker_procs = []
         self.api = None
 
     def start(self):
         env = dict(os.environ, HERA_ADMIN_PASSWORD=PASSWORD, TZ="UTC")
         self.logf = open(os.path.join(self.dir, "server.log"), "wb")
+        if self.workers:
+            token = os.path.join(self.dir, "cluster.token")
+            with open(token, "w") as f:
+                f.write("bench-cluster-token\n")
+            args = [self.binary, "server", "--slots", "0", "--token-file", token]
+        else:
+            args = [self.binary, "standalone", "--slots", str(self.slots)]
         self.proc = subprocess.Popen(
-            [self.binary, "standalone", "--data-dir", self.dir, "--bind", "127.0.0.1",
-             "--http-port", "0", "--grpc-port", "0", "--slots", str(self.slots)],
+            args + ["--data-dir", self.dir, "--bind", "127.0.0.1", "--http-port", "0",
+                    "--grpc-port", "0"],
             env=env, stdout=self.logf, stderr=subprocess.STDOUT)
         ports = os.path.join(self.dir, "ports.json")
         deadline = time.time() + 30
@@ -120,18 +132,39 @@ class Hera:
                 raise BenchError("no ports.json after 30 s: " + self.log_tail())
             time.sleep(0.02)
         with open(ports) as f:
-            self.api = Api(json.load(f)["http"])
+            p = json.load(f)
+        self.api = Api(p["http"])
         self.api.token = self.api.call("POST", "/auth/login",
                                        {"username": "admin", "password": PASSWORD})["token"]
+        for i in range(self.workers):
+            wdir = os.path.join(self.dir, f"worker{i + 1}")
+            os.makedirs(wdir)
+            self.worker_procs.append(subprocess.Popen(
+                [self.binary, "worker", "--master", f"127.0.0.1:{p['grpc']}", "--id",
+                 f"w{i + 1}", "--slots", str(max(1, self.slots // self.workers)),
+                 "--data-dir", wdir, "--token-file", os.path.join(self.dir, "cluster.token")],
+                env=env, stdout=self.logf, stderr=subprocess.STDOUT))
+        deadline = time.time() + 30
+        while self.workers:
+            online = [w for w in self.api.call("GET", "/workers")["items"] if w["state"] == "online"]
+            if len(online) >= self.workers:
+                break
+            if time.time() > deadline:
+                raise BenchError("workers did not come online in 30 s: " + self.log_tail())
+            time.sleep(0.05)
         return self
 
     def cpu_seconds(self):
-        try:
-            with open(f"/proc/{self.proc.pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        except OSError:
-            return float("nan")
+        """CPU time of the master and its workers (not of the jobs they run)."""
+        total = 0.0
+        for proc in [self.proc] + self.worker_procs:
+            try:
+                with open(f"/proc/{proc.pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            except OSError:
+                return float("nan")
+        return total
 
     def rss_mb(self):
         try:
@@ -151,6 +184,15 @@ class Hera:
             return ""
 
     def stop(self, failed=False):
+        for w in self.worker_procs:
+            if w.poll() is None:
+                w.send_signal(signal.SIGTERM)
+        for w in self.worker_procs:
+            try:
+                w.wait(20)
+            except subprocess.TimeoutExpired:
+                w.kill()
+                w.wait()
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -445,9 +487,11 @@ def run_hera(args, results):
         for root, (wl, v) in [(r, p) for r in roots for p in plan]:
             fs = fs_type(root or tempfile.gettempdir())
             peer = "hera-tmpfs" if fs == "tmpfs" else "hera"
+            if args.workers:
+                peer += f"-{args.workers}workers"
             slots = 8 if wl == "W4" else args.slots
             var = f"slots{slots}" + (f":{v}" if v else "") + f":{fs}"
-            h = Hera(args.hera, slots, args.keep, root)
+            h = Hera(args.hera, slots, args.keep, root, workers=args.workers)
             failed = False
             try:
                 h.start()
@@ -519,6 +563,8 @@ def main():
     ap.add_argument("--w1", default="1job", help="W1 variants: 1job (1 job run 1,000 times), 1000jobs")
     ap.add_argument("--w3", default="roots50", help="W3 variants: roots50 (recover the 50 layer-0 "
                     "roots), root1 (one extra root that layer 0 depends on)")
+    ap.add_argument("--workers", type=int, default=0, help="run through `hera server` and this "
+                    "many `hera worker` processes sharing --slots (0: hera standalone)")
     ap.add_argument("--hera", default=os.path.join(REPO, "build", "release", "hera"))
     ap.add_argument("--peers", action="store_true", help="also run ninja and make into the same results")
     ap.add_argument("--keep", action="store_true", help="keep the data dirs")

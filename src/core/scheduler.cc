@@ -108,6 +108,7 @@ void Scheduler::Restore(StoredState state, absl::Time now, Effects* fx) {
       ++in_flight_;
       const RunId id = active.run.id;
       active_[id] = std::move(active);
+      fx->opened_logs.push_back(id);  // its worker re-sends what the log is missing
       continue;
     }
     if (run.status == RunStatus::kQueued && job && has_action && rev != state.revisions.end()) {

@@ -319,7 +319,7 @@ v1::WorkerMessage WorkerAgent::BuildRegister() {
 void WorkerAgent::Abandon(const v1::Registered& registered) {
   for (int64_t run : registered.abandon_run_ids()) {
     held_.Abandon(run);
-    if (held_.Get(run)) {
+    if (held_.Contains(run)) {
       spdlog::info("run {}: the master gave it up; killing it", run);
       KillRun(run);
     }
@@ -401,6 +401,10 @@ void WorkerAgent::Fence(absl::Duration lost_after) {
   spdlog::warn("no master for {}: killing this worker's {} runs, which the master has given up "
                "as lost and retried elsewhere",
                absl::FormatDuration(lost_after), runs.size());
+  {
+    MutexLock lock(&mu_);
+    for (const HeldRun& run : runs) fenced_runs_.insert(run.run_id);
+  }
   for (const HeldRun& run : runs) KillRun(run.run_id);
 }
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -137,6 +138,8 @@ class WorkerAgent final : public exec::RunListener {
   std::optional<absl::Time> disconnected_since_ ABSL_GUARDED_BY(mu_);
   absl::Duration lost_after_ ABSL_GUARDED_BY(mu_) = absl::ZeroDuration();  // 0: never fence
   bool fenced_ ABSL_GUARDED_BY(mu_) = false;  // This disconnection's runs were killed.
+  // Runs killed by fencing: their results say so, and the master retries them (not cancelled).
+  std::set<int64_t> fenced_runs_ ABSL_GUARDED_BY(mu_);
 
   // Last: destroyed first, since its thread calls the listener, which uses everything above.
   std::unique_ptr<exec::JobRunner> runner_;

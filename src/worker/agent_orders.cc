@@ -51,7 +51,7 @@ void WorkerAgent::HandleDispatch(const v1::Dispatch& dispatch) {
     return;
   }
   // A dispatch re-sent after a reconnect must not start the run twice.
-  if (held_.Get(run) || InOutbox(run)) {
+  if (held_.Contains(run) || InOutbox(run)) {
     spdlog::info("run {}: dispatched again, already held; ignored", run);
     return;
   }
@@ -84,7 +84,7 @@ void WorkerAgent::HandleDispatch(const v1::Dispatch& dispatch) {
 }
 
 void WorkerAgent::HandleCancel(int64_t run) {
-  if (held_.Get(run)) {
+  if (held_.Contains(run)) {
     spdlog::info("run {}: cancelled by the master", run);
     KillRun(run);
     return;
@@ -162,7 +162,18 @@ void WorkerAgent::OnFinished(int64_t run_id, const exec::Outcome& outcome) {
     held_.Remove(run_id);
     return;
   }
-  const core::RunResult result = ResultOf(run_id, outcome, clock_->Now());
+  core::RunResult result = ResultOf(run_id, outcome, clock_->Now());
+  bool fenced = false;
+  {
+    MutexLock lock(&mu_);
+    fenced = fenced_runs_.erase(run_id) > 0;
+  }
+  if (fenced) {
+    // Not a user's cancel: a master that still holds the run must retry it, not end it.
+    result.cancelled = false;
+    result.error = absl::StrCat("lost: worker ", id_,
+                                " was cut off from the master too long and killed it");
+  }
   // Durable first: a worker killed right after still reports the result after its restart.
   if (absl::Status st = outbox_->Put(ToRecord(result, static_cast<int64_t>(term), log_bytes));
       !st.ok()) {

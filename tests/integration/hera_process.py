@@ -4,6 +4,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -14,6 +15,13 @@ HERA_BIN = os.environ.get("HERA_BIN", "")
 ADMIN_PASSWORD = "test-secret"
 
 
+def free_port():
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 class ApiError(Exception):
     def __init__(self, status, body):
         super().__init__(f"HTTP {status}: {body}")
@@ -22,15 +30,19 @@ class ApiError(Exception):
 
 
 class Hera:
-    """One standalone server on free ports with its own data directory."""
+    """One standalone server (or, with mode="server", a master node that serves remote
+    workers) on free ports with its own data directory."""
 
-    def __init__(self, data_dir=None, extra_args=()):
+    def __init__(self, data_dir=None, extra_args=(), mode="standalone", token="cluster-secret"):
         self.owns_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="hera-itest-")
         self.extra_args = list(extra_args)
+        self.mode = mode
+        self.cluster_token = token
         self.proc = None
         self.base = None
         self.token = None
+        self.grpc_port = None
 
     def start(self, timeout=30):
         env = dict(os.environ, HERA_ADMIN_PASSWORD=ADMIN_PASSWORD)
@@ -39,18 +51,29 @@ class Hera:
         ports = os.path.join(self.data_dir, "ports.json")
         if os.path.exists(ports):
             os.remove(ports)  # left by a process that was killed: not this one's
+        args = [HERA_BIN, self.mode, "--data-dir", self.data_dir, "--bind", "127.0.0.1",
+                "--http-port", "0", "--kill-grace", "1"]
+        if self.mode == "server":
+            token_file = os.path.join(self.data_dir, "cluster.token")
+            with open(token_file, "w") as f:
+                f.write(self.cluster_token + "\n")
+            # The same port across restarts, so workers find the master again.
+            args += ["--token-file", token_file,
+                     "--grpc-port", str(self.grpc_port or free_port())]
+        else:
+            args += ["--grpc-port", "0"]
         with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(
-                [HERA_BIN, "standalone", "--data-dir", self.data_dir, "--bind", "127.0.0.1",
-                 "--http-port", "0", "--grpc-port", "0", "--kill-grace", "1"] + self.extra_args,
-                stdout=log, stderr=subprocess.STDOUT, env=env)
+            self.proc = subprocess.Popen(args + self.extra_args, stdout=log,
+                                         stderr=subprocess.STDOUT, env=env)
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"hera exited with {self.proc.returncode}: {self.server_log()}")
             if os.path.exists(ports):
                 with open(ports) as f:
-                    self.base = f"http://127.0.0.1:{json.load(f)['http']}"
+                    p = json.load(f)
+                self.base = f"http://127.0.0.1:{p['http']}"
+                self.grpc_port = p.get("grpc")
                 self.token = self.login("admin", ADMIN_PASSWORD)
                 return self
             time.sleep(0.05)
@@ -156,3 +179,64 @@ class Hera:
             if state != "Z" and (cwd == root or cwd.startswith(root + "/")):
                 pids.append(int(pid))
         return pids
+
+
+class Worker:
+    """One `hera worker` process connected to a master (Hera with mode="server")."""
+
+    def __init__(self, master, worker_id, host_groups=("default",), slots=4, token=None,
+                 data_dir=None, extra_args=(), env=None):
+        self.master = master
+        self.id = worker_id
+        self.host_groups = host_groups
+        self.slots = slots
+        self.token = token if token is not None else master.cluster_token
+        self.data_dir = data_dir or tempfile.mkdtemp(prefix=f"hera-worker-{worker_id}-")
+        self.extra_args = list(extra_args)
+        self.env = env
+        self.proc = None
+
+    def start(self):
+        token_file = os.path.join(self.data_dir, "token")
+        with open(token_file, "w") as f:
+            f.write(self.token + "\n")
+        self.log_path = os.path.join(self.data_dir, "worker.log")
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(
+                [HERA_BIN, "worker", "--master", f"127.0.0.1:{self.master.grpc_port}",
+                 "--host-groups", ",".join(self.host_groups), "--slots", str(self.slots),
+                 "--data-dir", self.data_dir, "--token-file", token_file, "--id", self.id,
+                 "--kill-grace", "1"] + self.extra_args,
+                stdout=log, stderr=subprocess.STDOUT, env=self.env or dict(os.environ))
+        return self
+
+    def wait_online(self, timeout=30):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for w in self.master.get("/api/v1/workers")["items"]:
+                if w["id"] == self.id and w["state"] == "online":
+                    return w
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"worker {self.id} exited: {self.log()}")
+            time.sleep(0.05)
+        raise AssertionError(f"worker {self.id} not online: {self.log()}")
+
+    def log(self):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read()[-4000:]
+        except OSError:
+            return ""
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout)
+
+    def kill9(self):
+        self.proc.kill()
+        self.proc.wait(10)
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
