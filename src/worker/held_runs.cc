@@ -33,6 +33,11 @@ std::optional<HeldRun> HeldRuns::Get(int64_t run_id) const {
   return it->second.run;
 }
 
+bool HeldRuns::Contains(int64_t run_id) const {
+  MutexLock lock(&mu_);
+  return runs_.contains(run_id);
+}
+
 std::vector<HeldRun> HeldRuns::Snapshot() const {
   MutexLock lock(&mu_);
   std::vector<HeldRun> runs;

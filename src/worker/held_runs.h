@@ -42,6 +42,7 @@ class HeldRuns {
   std::optional<HeldRun> Remove(int64_t run_id);
   // The run, or nullopt if it is not held.
   std::optional<HeldRun> Get(int64_t run_id) const;
+  bool Contains(int64_t run_id) const;
   // Every held run that was not abandoned, in run id order.
   std::vector<HeldRun> Snapshot() const;
 

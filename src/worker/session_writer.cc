@@ -20,14 +20,17 @@ void SessionWriter::Loop() {
   if (!CatchUp() || !SendHeartbeat()) return;
   absl::Time next_heartbeat = absl::Now() + c_.heartbeat_interval;
   for (;;) {
-    std::optional<v1::WorkerMessage> message = c_.queue->Pop(next_heartbeat);
-    if (message) {
+    if (std::optional<v1::WorkerMessage> message = c_.queue->Pop(next_heartbeat)) {
       if (!Send(*message)) return;
-      continue;
+    } else if (absl::Now() < next_heartbeat) {
+      return;  // Pop() returned early: the queue was closed.
     }
-    if (absl::Now() < next_heartbeat) return;  // Pop() returned early: the queue was closed.
-    if (!FillDroppedLogs() || !SendHeartbeat()) return;
-    next_heartbeat = std::max(next_heartbeat + c_.heartbeat_interval, absl::Now());
+    // Checked after every message too, so a busy stream (a run printing without pause) still
+    // carries its heartbeats.
+    if (absl::Now() >= next_heartbeat) {
+      if (!FillDroppedLogs() || !SendHeartbeat()) return;
+      next_heartbeat = std::max(next_heartbeat + c_.heartbeat_interval, absl::Now());
+    }
   }
 }
 
@@ -80,7 +83,7 @@ bool SessionWriter::SendStarted(const v1::WorkerMessage& message) {
 bool SessionWriter::SendLog(const v1::LogChunk& chunk) {
   const int64_t run_id = chunk.run_id();
   // A run that ended has its RunFinished queued or sent; SendFinished() sends its whole log.
-  if (!c_.held->Get(run_id)) return true;
+  if (!c_.held->Contains(run_id)) return true;
   const int64_t end = chunk.offset() + static_cast<int64_t>(chunk.data().size());
   int64_t& sent = sent_[run_id];
   if (end <= sent) return true;  // Catch-up sent it from the file.
