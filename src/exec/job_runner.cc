@@ -193,6 +193,7 @@ void JobRunner::Loop() {
           outcome.how = SpawnFailed{"cancelled before start"};
           outcome.cancelled = true;
           int64_t run_id = it->run_id;
+          prepared_.erase(run_id);
           it = waiting_.erase(it);
           Finish(run_id, std::move(outcome));
         } else {
@@ -304,6 +305,25 @@ void JobRunner::SpawnWaiting() {
     waiting_.pop_front();
     SpawnRun(std::move(spec));
   }
+  // The runs still waiting get their work dirs now, while the others run: when a slot frees,
+  // only the spawn itself stands between one run's end and the next one's start.
+  for (auto it = waiting_.begin(); it != waiting_.end();) {
+    if (prepared_.count(it->run_id)) {
+      ++it;
+      continue;
+    }
+    absl::Status prepared = PrepareWorkDir(*it);
+    if (prepared.ok()) {
+      prepared_.insert(it->run_id);
+      ++it;
+      continue;
+    }
+    Outcome outcome;
+    outcome.how = SpawnFailed{std::string(prepared.message())};
+    const int64_t run_id = it->run_id;
+    it = waiting_.erase(it);
+    Finish(run_id, std::move(outcome));
+  }
 }
 
 void JobRunner::SpawnRun(RunSpec spec) {
@@ -313,8 +333,10 @@ void JobRunner::SpawnRun(RunSpec spec) {
     outcome.how = SpawnFailed{std::string(status.message())};
     Finish(run_id, std::move(outcome));
   };
-  absl::Status prepared = PrepareWorkDir(spec);
-  if (!prepared.ok()) return fail(prepared);
+  if (prepared_.erase(run_id) == 0) {
+    absl::Status prepared = PrepareWorkDir(spec);
+    if (!prepared.ok()) return fail(prepared);
+  }
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) < 0) return fail(absl::ErrnoToStatus(errno, "pipe2"));
   UniqueFd read_end(pipe_fds[0]);

@@ -127,6 +127,7 @@ class JobRunner {
   // Owned by the loop thread only (not guarded).
   std::map<int64_t, std::unique_ptr<Run>> runs_;
   std::deque<RunSpec> waiting_;  // Started while max_running runs were alive; in order.
+  std::set<int64_t> prepared_;   // Waiting runs whose work dir is already prepared.
 
   absl::Mutex join_mu_;  // Serializes concurrent Shutdown() calls around thread_.join().
 
