@@ -170,7 +170,14 @@ absl::Status WorkerAgent::Run() {
     if (!SleepUnlessStopped(backoff.Next())) break;
   }
   watchdog.join();
-  // Runs are killed; their results stay in the outbox for the next start to report.
+  // Runs are killed, with the YARN/MapReduce jobs they started (the master retries them
+  // elsewhere); their results stay in the outbox for the next start to report.
+  const std::vector<HeldRun> runs = held_.Snapshot();
+  {
+    MutexLock lock(&mu_);
+    for (const HeldRun& run : runs) stopped_runs_.insert(run.run_id);
+  }
+  for (const HeldRun& run : runs) KillRun(run.run_id);
   runner_->Shutdown();
   kills_->JoinAll();
   return absl::OkStatus();

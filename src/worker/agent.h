@@ -140,6 +140,8 @@ class WorkerAgent final : public exec::RunListener {
   bool fenced_ ABSL_GUARDED_BY(mu_) = false;  // This disconnection's runs were killed.
   // Runs killed by fencing: their results say so, and the master retries them (not cancelled).
   std::set<int64_t> fenced_runs_ ABSL_GUARDED_BY(mu_);
+  // Runs killed because the worker stops: retried by the master too, not cancelled.
+  std::set<int64_t> stopped_runs_ ABSL_GUARDED_BY(mu_);
 
   // Last: destroyed first, since its thread calls the listener, which uses everything above.
   std::unique_ptr<exec::JobRunner> runner_;

@@ -164,15 +164,20 @@ void WorkerAgent::OnFinished(int64_t run_id, const exec::Outcome& outcome) {
   }
   core::RunResult result = ResultOf(run_id, outcome, clock_->Now());
   bool fenced = false;
+  bool stopped = false;
   {
     MutexLock lock(&mu_);
     fenced = fenced_runs_.erase(run_id) > 0;
+    stopped = stopped_runs_.erase(run_id) > 0;
   }
   if (fenced) {
     // Not a user's cancel: a master that still holds the run must retry it, not end it.
     result.cancelled = false;
     result.error = absl::StrCat("lost: worker ", id_,
                                 " was cut off from the master too long and killed it");
+  } else if (stopped && result.cancelled) {
+    result.cancelled = false;
+    result.error = absl::StrCat("lost: worker ", id_, " was stopped and killed it");
   }
   // Durable first: a worker killed right after still reports the result after its restart.
   if (absl::Status st = outbox_->Put(ToRecord(result, static_cast<int64_t>(term), log_bytes));

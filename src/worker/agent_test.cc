@@ -372,6 +372,19 @@ TEST_F(AgentTest, ReconnectsAfterTheMasterRestartsAndResendsTheResult) {
   EXPECT_EQ(LogOf(master_->received(), 4), "x\n");
 }
 
+TEST_F(AgentTest, RunsKilledByAStopAreReportedLostNotCancelled) {
+  StartAgent();
+  WaitCaughtUp();
+  ASSERT_TRUE(master_->Send(Dispatch(1, "exec sleep 60\n")));
+  Expect(IsStarted(1));
+  StopAgent();  // The run is killed; its result waits in the outbox for the next start.
+  StartAgent();
+  // A stopped worker is no user's cancel: the master must retry the run.
+  const v1::WorkerMessage finished = Expect(IsFinished(1));
+  EXPECT_FALSE(finished.finished().cancelled()) << finished.DebugString();
+  EXPECT_THAT(finished.finished().error(), ::testing::HasSubstr("was stopped"));
+}
+
 TEST_F(AgentTest, CancelAlsoKillsTheExternalJobsTheLogAnnounced) {
   // A stand-in for `yarn`, which records what it was asked to kill.
   const std::string yarn = tmp_.Sub("fake-yarn");
