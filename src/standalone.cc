@@ -232,6 +232,10 @@ int RunStandalone(const StandaloneOptions& options) {
     builder.AddListeningPort(absl::StrCat(options.bind_address, ":", options.grpc_port), *creds,
                              &grpc_port);
     builder.RegisterService(&hub);
+    // Workers ping every 10 s to notice a dead connection; accept that instead of answering
+    // with GOAWAY (gRPC's default minimum is 5 minutes between pings on a quiet stream).
+    builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5000);
+    builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
     grpc_server = builder.BuildAndStart();
     if (!grpc_server || grpc_port == 0) {
       return Fail(absl::UnavailableError(absl::StrCat(

@@ -208,6 +208,11 @@ grpc::Status WorkerHub::Register(const v1::Register& reg, grpc::ServerContext* c
     }
     previous = e.connection;
     draining = e.info.draining;
+    // The new stream takes orders from now on, even those the engine sends while it handles
+    // the registration below (a reclaimed run dispatched again at once): they queue behind
+    // the Registered answer, which goes first (the writer starts only after this returns).
+    e.connection = *conn;
+    (*conn)->last_heard = clock_->Now();
     for (const std::string& g : slots.host_groups) {
       if (host_groups_.insert(g).second) new_groups.push_back(g);
     }
@@ -216,6 +221,7 @@ grpc::Status WorkerHub::Register(const v1::Register& reg, grpc::ServerContext* c
   // Stored before the worker is used: a run for its groups must survive a master restart.
   if (!new_groups.empty()) {
     if (auto st = store_->AddHostGroups(new_groups, clock_->Now()); !st.ok()) {
+      Disconnected(id, *conn);
       return grpc::Status(grpc::StatusCode::UNAVAILABLE, std::string(st.message()));
     }
   }
@@ -227,6 +233,7 @@ grpc::Status WorkerHub::Register(const v1::Register& reg, grpc::ServerContext* c
   engine_->SetKnownHostGroups(groups);
   auto abandon = engine_->RegisterWorker(slots, held);
   if (!abandon.ok()) {
+    Disconnected(id, *conn);
     return grpc::Status(grpc::StatusCode::UNAVAILABLE, std::string(abandon.status().message()));
   }
   v1::MasterMessage answer;
@@ -243,7 +250,10 @@ grpc::Status WorkerHub::Register(const v1::Register& reg, grpc::ServerContext* c
     known->set_run_id(held_run.run_id());
     known->set_log_bytes(logs_->Size(held_run.run_id()));
   }
-  Send(**conn, std::move(answer));
+  {
+    std::lock_guard lock((*conn)->mu);
+    (*conn)->out.push_front(std::move(answer));
+  }
   {
     std::lock_guard lock(mu_);
     Entry& e = workers_[id];
@@ -255,9 +265,7 @@ grpc::Status WorkerHub::Register(const v1::Register& reg, grpc::ServerContext* c
     e.info.version = reg.version();
     e.info.registered_at = clock_->Now();
     e.info.last_heartbeat = clock_->Now();
-    e.connection = *conn;
     e.declared_lost = false;
-    (*conn)->last_heard = clock_->Now();
     for (core::RunId run : e.pending_cancels) {
       v1::MasterMessage cancel;
       cancel.mutable_cancel()->set_run_id(run);
@@ -353,6 +361,7 @@ void WorkerHub::Disconnected(const std::string& worker, const std::shared_ptr<Co
 }
 
 void WorkerHub::WatchLoop() {
+  absl::Time last_keepalive = absl::InfinitePast();
   for (;;) {
     {
       std::unique_lock lock(mu_);
@@ -384,6 +393,23 @@ void WorkerHub::WatchLoop() {
       }
     }
     for (auto& conn : silent) conn->context->TryCancel();
+    // A message at least every heartbeat interval, so that a worker can tell a master that is
+    // gone (or cut off) from a quiet one, and fence itself in time (Registered.lost_after_ms).
+    if (now - last_keepalive >= options_.heartbeat_interval) {
+      last_keepalive = now;
+      std::vector<std::shared_ptr<Connection>> open;
+      {
+        std::lock_guard lock(mu_);
+        for (auto& [id, e] : workers_) {
+          if (e.connection) open.push_back(e.connection);
+        }
+      }
+      for (auto& conn : open) {
+        v1::MasterMessage keepalive;
+        keepalive.mutable_ack();  // an Ack of nothing
+        Send(*conn, std::move(keepalive));
+      }
+    }
     for (const auto& [id, reason] : lost) {
       spdlog::warn("{}; its runs are retried per their jobs' policies", reason);
       engine_->WorkerLost(id, reason);

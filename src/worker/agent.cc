@@ -269,13 +269,20 @@ WorkerAgent::SessionEnd WorkerAgent::RunSession(size_t master) {
     disconnected_since_.reset();
     fenced_ = false;
     lost_after_ = absl::Milliseconds(std::max(0, registered.lost_after_ms()));
+    last_heard_ = absl::Now();
     changed_.SignalAll();
   }
   last_failure_.clear();
   spdlog::info("worker {} connected to master {} (term {})", id_, address, registered.term());
 
   v1::MasterMessage message;
-  while (stream->Read(&message)) Handle(message);
+  while (stream->Read(&message)) {
+    {
+      MutexLock lock(&mu_);
+      last_heard_ = absl::Now();
+    }
+    Handle(message);
+  }
 
   queue_.Close();  // Ends the writer (a write blocked on a dead stream fails now too).
   writer.Join();
@@ -283,7 +290,10 @@ WorkerAgent::SessionEnd WorkerAgent::RunSession(size_t master) {
   bool stopping = false;
   {
     MutexLock lock(&mu_);
-    disconnected_since_ = absl::Now();
+    // The master's clock for giving our runs up started when it last heard from us, about
+    // when we last heard from it: fencing counts from there, not from when we noticed.
+    disconnected_since_ = std::min(absl::Now(), last_heard_.value_or(absl::Now()));
+    last_heard_.reset();
     stopping = stopping_;
     changed_.SignalAll();
   }
@@ -375,6 +385,20 @@ void WorkerAgent::WatchLoop() {
           handshake_deadline_.reset();
         } else {
           wake = std::min(wake, *handshake_deadline_);
+        }
+      }
+      // The master writes at least every heartbeat interval (an empty Ack when it has nothing
+      // to say): a stream silent much longer is dead even if TCP has not noticed (a network
+      // partition), and the fencing clock must start.
+      if (last_heard_ && context_ != nullptr && lost_after_ > absl::ZeroDuration()) {
+        const absl::Duration silence =
+            std::clamp(lost_after_ / 2, absl::Seconds(5), absl::Seconds(15));
+        if (now - *last_heard_ > silence) {
+          spdlog::warn("no word from the master for {}; reconnecting",
+                       absl::FormatDuration(now - *last_heard_));
+          context_->TryCancel();
+        } else {
+          wake = std::min(wake, *last_heard_ + silence + absl::Milliseconds(10));
         }
       }
       bool fence = false;

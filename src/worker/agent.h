@@ -136,6 +136,8 @@ class WorkerAgent final : public exec::RunListener {
   std::optional<absl::Time> handshake_deadline_ ABSL_GUARDED_BY(mu_);
   // Since when no master is registered (unset while one is, and before the first).
   std::optional<absl::Time> disconnected_since_ ABSL_GUARDED_BY(mu_);
+  // While registered: when the master last wrote to us (it writes every heartbeat interval).
+  std::optional<absl::Time> last_heard_ ABSL_GUARDED_BY(mu_);
   absl::Duration lost_after_ ABSL_GUARDED_BY(mu_) = absl::ZeroDuration();  // 0: never fence
   bool fenced_ ABSL_GUARDED_BY(mu_) = false;  // This disconnection's runs were killed.
   // Runs killed by fencing: their results say so, and the master retries them (not cancelled).
