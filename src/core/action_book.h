@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/btree_map.h"
+#include "absl/container/btree_set.h"
 #include "absl/time/time.h"
 #include "core/action_planner.h"
 #include "core/model.h"
@@ -67,9 +69,11 @@ class ActionBook {
   void Unlink(ActionId id, const Entry& entry);
 
   std::unordered_map<ActionId, Entry> actions_;
-  std::map<ActionKey, ActionId> by_key_;
+  // B-trees, not red-black trees: millions of actions are planned at start, and a node per
+  // entry was most of that time (allocation and cache misses).
+  absl::btree_map<ActionKey, ActionId> by_key_;
   std::unordered_map<ActionId, std::vector<ActionId>> downstream_;
-  std::set<std::pair<absl::Time, ActionId>> timers_;  // pending actions by scheduled time
+  absl::btree_set<std::pair<absl::Time, ActionId>> timers_;  // pending actions by time
   std::set<ActionId> external_success_;
   std::unordered_map<ActionId, std::string> blocked_;
 };

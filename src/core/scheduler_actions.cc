@@ -9,6 +9,8 @@
 #include "core/action_planner.h"
 #include "core/job_graph.h"
 #include "core/scheduler.h"
+
+#include "absl/container/flat_hash_map.h"
 #include "cron/cron_expr.h"
 
 namespace hera::core {
@@ -83,8 +85,11 @@ void Scheduler::Replan(const std::vector<JobId>& changed, absl::Time now, Effect
   window_end_ = in.to;
 
   // Pass 1: every planned action gets its id; new ones are built here and stored once.
-  std::map<ActionKey, ActionId> id_of;
+  absl::flat_hash_map<ActionKey, ActionId> id_of;
+  id_of.reserve(plan->size());
   std::vector<Action> created;
+  created.reserve(plan->size());
+  fx->batch.actions.reserve(fx->batch.actions.size() + plan->size());
   for (const PlannedAction& p : *plan) {
     if (auto id = book_.FindByKey(p.key)) {
       id_of[p.key] = *id;
