@@ -116,7 +116,10 @@ class Hera:
             token = os.path.join(self.dir, "cluster.token")
             with open(token, "w") as f:
                 f.write("bench-cluster-token\n")
-            args = [self.binary, "server", "--slots", "0", "--token-file", token]
+            # The load limit would hold runs back on a 2-core machine that runs the jobs, the
+            # master and the workers at once; the peers have no such limit either.
+            args = [self.binary, "server", "--slots", "0", "--token-file", token,
+                    "--max-load-per-core", "1000"]
         else:
             args = [self.binary, "standalone", "--slots", str(self.slots)]
         self.proc = subprocess.Popen(

@@ -306,7 +306,7 @@ void Scheduler::OnRunStarted(RunId id, const std::string& worker, absl::Time at,
   fx->batch.actions.push_back(active.action);
 }
 
-void Scheduler::OnRunFinished(const RunResult& result, Effects* fx) {
+void Scheduler::OnRunFinished(const RunResult& result, absl::Time now, Effects* fx) {
   auto it = active_.find(result.run_id);
   if (it == active_.end() || !it->second.dispatched) return;
   ActiveRun& active = it->second;
@@ -338,7 +338,7 @@ void Scheduler::OnRunFinished(const RunResult& result, Effects* fx) {
   Finish(active, status, std::move(message), result.ended_at, fx);
   const ActiveRun ended = std::move(active);
   active_.erase(it);
-  AfterRun(ended, result.ended_at, fx);
+  AfterRun(ended, std::max(now, result.ended_at), fx);
 }
 
 void Scheduler::Finish(ActiveRun& active, RunStatus status, std::string message, absl::Time at,

@@ -192,10 +192,17 @@ class Scheduler {
   // Worker reports. Reports about unknown or finished runs are ignored (a worker may repeat
   // itself after a reconnect).
   void OnRunStarted(RunId id, const std::string& worker, absl::Time at, Effects* fx);
-  void OnRunFinished(const RunResult& result, Effects* fx);
+  // The run ends at result.ended_at (the worker's clock); what follows from it (downstream
+  // runs, retries) happens at `now` (the engine's), so a late report never backdates them.
+  void OnRunFinished(const RunResult& result, absl::Time now, Effects* fx);
+  // OnRunFinished at the result's own end time (a worker sharing the engine's clock).
+  void OnRunFinished(const RunResult& result, Effects* fx) {
+    OnRunFinished(result, result.ended_at, fx);
+  }
   // OnRunFinished for a report from `worker`: ignored unless the run is dispatched to it (a
   // stale worker never finishes a run that was retried elsewhere).
-  void OnWorkerRunFinished(const std::string& worker, const RunResult& result, Effects* fx);
+  void OnWorkerRunFinished(const std::string& worker, const RunResult& result, absl::Time now,
+                           Effects* fx);
 
   // The run as the scheduler holds it while it is queued or running; null otherwise.
   const Run* FindActiveRun(RunId id) const;

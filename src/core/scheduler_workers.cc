@@ -215,10 +215,10 @@ std::string Scheduler::WaitReason(RunId id) const {
 }
 
 void Scheduler::OnWorkerRunFinished(const std::string& worker, const RunResult& result,
-                                    Effects* fx) {
+                                    absl::Time now, Effects* fx) {
   auto it = active_.find(result.run_id);
   if (it == active_.end() || !it->second.dispatched || it->second.run.worker != worker) return;
-  OnRunFinished(result, fx);
+  OnRunFinished(result, now, fx);
 }
 
 }  // namespace hera::core

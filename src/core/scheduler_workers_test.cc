@@ -190,14 +190,14 @@ TEST_F(SchedulerWorkersTest, StartedRunsOfALostWorkerAreLostAndItsLateReportsIgn
   EXPECT_TRUE(sched_.RunsByWorker().empty());
   // A late result of the lost run from the old worker changes nothing.
   Effects stale;
-  sched_.OnWorkerRunFinished("w1", Exit(r1, 0), &stale);
+  sched_.OnWorkerRunFinished("w1", Exit(r1, 0), kNow, &stale);
   EXPECT_TRUE(stale.batch.empty());
   // Nor does a report from a worker the run was never given to.
   const RunId r2 = StartRun(job, &fx);
   sched_.AddWorker(Worker("w2", 1));
   sched_.Dispatch(kNow, &fx);
   Effects wrong;
-  sched_.OnWorkerRunFinished("w1", Exit(r2, 0), &wrong);
+  sched_.OnWorkerRunFinished("w1", Exit(r2, 0), kNow, &wrong);
   EXPECT_TRUE(wrong.batch.empty());
   EXPECT_NE(sched_.FindActiveRun(r2), nullptr);
 }
@@ -273,7 +273,7 @@ TEST_F(SchedulerWorkersTest, RestoreKeepsRunsOnTheirWorkerUntilItReturns) {
   EXPECT_TRUE(re.batch.runs.empty());
   // A result from the worker finishes the run as usual.
   Effects done;
-  restored.OnWorkerRunFinished("remote", Exit(1, 0), &done);
+  restored.OnWorkerRunFinished("remote", Exit(1, 0), kNow, &done);
   ASSERT_FALSE(done.batch.runs.empty());
   EXPECT_EQ(done.batch.runs.front().status, RunStatus::kSuccess);
 }

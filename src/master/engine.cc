@@ -488,10 +488,10 @@ void Engine::OnRunFinished(const std::string& worker, const core::RunResult& res
 
 void Engine::OnRunFinished(const std::string& worker, const core::RunResult& result,
                            std::function<void()> stored) {
-  Post([worker, result, stored = std::move(stored)](Scheduler& s, absl::Time,
+  Post([worker, result, stored = std::move(stored)](Scheduler& s, absl::Time now,
                                                     Effects& fx) -> Reply {
     // A stale report (from a worker the run no longer belongs to) is ignored inside.
-    s.OnWorkerRunFinished(worker, result, &fx);
+    s.OnWorkerRunFinished(worker, result, now, &fx);
     if (!stored) return nullptr;
     return [stored](const absl::Status& commit) {
       if (commit.ok()) stored();
