@@ -273,6 +273,7 @@ void JobRunner::Loop() {
       }
       if (run->leader_exited && TryComplete(*run)) done.push_back(id);
     }
+    std::vector<std::pair<int64_t, Outcome>> outcomes;
     for (int64_t run_id : done) {
       auto node = runs_.extract(run_id);
       Run& run = *node.mapped();
@@ -291,10 +292,12 @@ void JobRunner::Loop() {
       outcome.timeout = run.timeout;
       outcome.log_error = std::move(run.log_error);
       node.mapped().reset();  // Close the pipe and the log before reporting.
-      Finish(run_id, std::move(outcome));
+      outcomes.emplace_back(run_id, std::move(outcome));
     }
-    // Freed slots are refilled now, not after the next wakeup.
+    // Freed slots are refilled first: a listener may take its time over a result (a worker
+    // makes it durable), and the next run should not wait for that.
     if (!stopping) SpawnWaiting();
+    for (auto& [run_id, outcome] : outcomes) Finish(run_id, std::move(outcome));
   }
 }
 

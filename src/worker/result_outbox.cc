@@ -289,7 +289,9 @@ absl::Status ResultOutbox::Put(const ResultRecord& record) {
 absl::Status ResultOutbox::Ack(int64_t run_id) {
   MutexLock l(&mu_);
   if (!seq_of_.contains(run_id)) return absl::OkStatus();  // Acked before, or never put.
-  HERA_RETURN_IF_ERROR(WithContext(Append(Frame(AckPayload(run_id))),
+  // Not synced: an ack lost in a crash only makes the worker re-send a result the master has
+  // stored already, which it ignores; the next Put's sync flushes it anyway.
+  HERA_RETURN_IF_ERROR(WithContext(Append(Frame(AckPayload(run_id)), /*sync=*/false),
                                    absl::StrCat("ack run ", run_id)));
   Erase(run_id);
   return MaybeCompact();
@@ -308,7 +310,7 @@ int64_t ResultOutbox::file_bytes() const {
   return file_bytes_;
 }
 
-absl::Status ResultOutbox::Append(const std::string& framed) {
+absl::Status ResultOutbox::Append(const std::string& framed, bool sync) {
   HERA_RETURN_IF_ERROR(broken_);
   const std::string file = path();
   absl::Status written = WriteAll(fd_.get(), framed);
@@ -323,7 +325,7 @@ absl::Status ResultOutbox::Append(const std::string& framed) {
   }
   // fdatasync, not fsync: the size change it flushes is all the metadata replay needs. A failed
   // sync is final: the kernel may have dropped the dirty pages and a retry would report success.
-  if (::fdatasync(fd_.get()) < 0) {
+  if (sync && ::fdatasync(fd_.get()) < 0) {
     broken_ = absl::ErrnoToStatus(errno, absl::StrCat("fdatasync ", file));
     return broken_;
   }

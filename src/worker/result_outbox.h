@@ -82,7 +82,9 @@ class ResultOutbox {
       : dir_(std::move(dir)), options_(options), lock_(std::move(lock)) {}
 
   absl::Status Replay() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status Append(const std::string& framed) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Appends one framed entry; with `sync`, durable (fdatasync) before it returns.
+  absl::Status Append(const std::string& framed, bool sync = true)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Insert(ResultRecord record, int64_t bytes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Erase(int64_t run_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status MaybeCompact() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
