@@ -13,6 +13,8 @@ packages=(
   libcli11-dev libcurl4-openssl-dev libsodium-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3 procps
+  # run-as tests (tests/integration/test_job_types.py): jobs run through sudo -u
+  sudo
 )
 # `--fuzz`: clang and its libFuzzer runtime, for the fuzz preset only.
 if [[ "${1:-}" == "--fuzz" ]]; then

@@ -31,6 +31,13 @@ int main(int argc, char** argv) {
                    "seconds between SIGTERM and SIGKILL when a run is cancelled")
         ->capture_default_str()
         ->check(CLI::Range(0, 3600));
+    sa->add_option("--command", o.commands,
+                   "TYPE=TEMPLATE or TYPE@HOSTGROUP=TEMPLATE: the command a job type runs "
+                   "with, e.g. 'spark_sql=spark-sql {spark_conf} -f {script}' (repeatable)")
+        ->expected(1)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    sa->add_flag("--allow-run-as", o.allow_run_as,
+                 "let jobs run as the Linux user their config hera.run_as names (sudo -n -u)");
   };
   CLI::App* sa = app.add_subcommand(
       "standalone", "master + worker + web API in one process, on SQLite in the data directory");

@@ -25,6 +25,7 @@
 #include "common/clock.h"
 #include "common/unique_fd.h"
 #include "master/engine.h"
+#include "master/command_table.h"
 #include "master/log_store.h"
 #include "master/secret_box.h"
 #include "master/worker_hub.h"
@@ -169,6 +170,12 @@ int RunStandalone(const StandaloneOptions& options) {
   auto secrets = master::SecretBox::LoadOrCreate(dir + "/secret.key");
   if (!secrets.ok()) return Fail(secrets.status());
 
+  // Checked before anything starts: a typo in a template is an error now, not a failed run later.
+  auto templates = master::CommandTable::FromFlags(options.commands);
+  if (!templates.ok()) return Fail(templates.status());
+  for (const std::string& command : options.commands) spdlog::info("job command: {}", command);
+  if (options.allow_run_as) spdlog::info("jobs may run as other users (hera.run_as, via sudo)");
+
   // `hera server`: the cluster token and the master's term (one more than the last start:
   // a worker refuses orders from an older term).
   std::string token;
@@ -202,7 +209,7 @@ int RunStandalone(const StandaloneOptions& options) {
   hub_options.grace = absl::Seconds(options.worker_grace_s);
   master::WorkerHub hub(hub_options, store->get(), &clock, logs->get());
   master::Engine engine(store->get(), logs->get(), &hub, &clock, absl::LocalTimeZone(),
-                        &*secrets);
+                        &*secrets, {*std::move(templates), options.allow_run_as});
   hub.Attach(&engine);
   std::vector<std::string> local_ids;
   if (local) {

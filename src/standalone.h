@@ -15,6 +15,10 @@ struct StandaloneOptions {
   int slots = 8;         // runs at once on the in-process worker (server: 0 = none)
   int kill_grace_s = 5;  // SIGTERM → SIGKILL on cancel, timeout and shutdown
   std::vector<std::string> host_groups = {"default"};  // of the in-process worker
+  // Job commands (SEMANTICS.md §7): --command values, "TYPE=TEMPLATE" or
+  // "TYPE@HOSTGROUP=TEMPLATE" (master/command_table.h); none: the built-in templates.
+  std::vector<std::string> commands;
+  bool allow_run_as = false;  // jobs may run as another Linux user (config hera.run_as, sudo)
 
   // `hera server` only.
   bool serve_workers = false;

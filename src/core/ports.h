@@ -41,6 +41,11 @@ struct DispatchOrder {
   // Filled by the rendering: `download[uri name]` lines as (uri, name), fetched into the work
   // directory before the run starts.
   std::vector<std::pair<std::string, std::string>> downloads;
+  // Filled by the master with the job type's command (master/run_command.h): what the worker
+  // runs in the work directory, and the file the script is written to first. Empty argv (an
+  // order from an older master): the worker picks the command by `type`.
+  std::vector<std::string> argv;
+  std::string script_name;
 };
 
 // How a run ended, as the worker saw it.

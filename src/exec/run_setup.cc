@@ -2,12 +2,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <string_view>
 #include <system_error>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
@@ -29,6 +31,51 @@ absl::Status WriteScript(const std::string& path, std::string_view script) {
   return absl::OkStatus();
 }
 
+// Lets `user` work in `dir` while the worker keeps its output.log. Giving the user the
+// directory itself would let the job swap output.log for a symlink before the worker opens it
+// (at the first output) or reads it back (after a reconnect), and the worker, root, would then
+// write or read any file. So the directory stays the worker's, with the user's group given
+// rwx and the sticky bit, which keeps anyone but its owner from renaming or removing a file:
+// output.log is created now, before the job runs, and stays where it is. What is in the
+// directory (the script, downloads) becomes the user's; lchown changes a symlink a job left,
+// never what it points to.
+absl::Status HandOver(const std::string& dir, const std::string& user) {
+  struct passwd pw;
+  struct passwd* found = nullptr;
+  std::vector<char> buffer(16384);
+  const int rc = ::getpwnam_r(user.c_str(), &pw, buffer.data(), buffer.size(), &found);
+  if (rc != 0) return absl::ErrnoToStatus(rc, absl::StrCat("look up user '", user, "'"));
+  if (found == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("cannot run as '", user, "': no such user on this worker"));
+  }
+  auto failed = [&](const std::string& what) {
+    const int err = errno;
+    return absl::ErrnoToStatus(
+        err,
+        absl::StrCat(
+            what, " for user '", user, "'",
+            err == EPERM ? " (running jobs as other users needs a worker running as root)" : ""));
+  };
+  absl::StatusOr<UniqueFd> log = OpenRunLog(dir);
+  if (!log.ok()) return log.status();
+  if (::chown(dir.c_str(), static_cast<uid_t>(-1), pw.pw_gid) < 0 ||
+      ::chmod(dir.c_str(), S_ISVTX | S_IRWXU | S_IRWXG) < 0) {
+    return failed(absl::StrCat("cannot open ", dir));
+  }
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (it.depth() == 0 && it->path().filename() == kOutputLogName) continue;
+    const std::string path = it->path().string();
+    if (::lchown(path.c_str(), pw.pw_uid, pw.pw_gid) < 0) {
+      return failed(absl::StrCat("cannot give ", path));
+    }
+  }
+  if (ec) return absl::ErrnoToStatus(ec.value(), absl::StrCat("list ", dir));
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status PrepareWorkDir(const RunSpec& spec) {
@@ -40,8 +87,13 @@ absl::Status PrepareWorkDir(const RunSpec& spec) {
       return absl::ErrnoToStatus(ec.value(), absl::StrCat("create work dir ", spec.work_dir));
     }
   }
-  if (spec.script_name.empty()) return absl::OkStatus();
-  return WriteScript(absl::StrCat(spec.work_dir, "/", spec.script_name), spec.script);
+  if (!spec.script_name.empty()) {
+    absl::Status written =
+        WriteScript(absl::StrCat(spec.work_dir, "/", spec.script_name), spec.script);
+    if (!written.ok()) return written;
+  }
+  if (spec.run_as.empty()) return absl::OkStatus();
+  return HandOver(spec.work_dir, spec.run_as);
 }
 
 absl::StatusOr<UniqueFd> OpenRunLog(const std::string& work_dir) {

@@ -10,8 +10,9 @@
 
 namespace hera::exec {
 
-// Creates spec.work_dir (mkdir -p) and writes spec.script to work_dir/script_name (mode 0600).
-// Returns the failing step with its errno.
+// Creates spec.work_dir (mkdir -p) and writes spec.script to work_dir/script_name (mode 0600);
+// with spec.run_as, then lets that user work in it (see RunSpec::run_as; output.log is created).
+// Returns the failing step with its errno, or an unknown run_as user.
 absl::Status PrepareWorkDir(const RunSpec& spec);
 
 // Opens work_dir/output.log for appending (created with mode 0600; O_CLOEXEC). The runner opens

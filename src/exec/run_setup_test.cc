@@ -1,6 +1,8 @@
 #include "exec/run_setup.h"
 
+#include <pwd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <sstream>
@@ -82,6 +84,47 @@ TEST(PrepareWorkDirTest, ReportsUncreatableDir) {
   absl::Status prepared = PrepareWorkDir(spec);
   ASSERT_FALSE(prepared.ok());
   EXPECT_NE(prepared.message().find("create work dir"), std::string::npos) << prepared;
+}
+
+TEST(PrepareWorkDirTest, RunAsAnUnknownUserIsAnErrorNamingIt) {
+  TempDir tmp;
+  RunSpec spec = Command(1, {"true"}, tmp.Sub("w"));
+  spec.run_as = "hera-no-such-user";
+  absl::Status prepared = PrepareWorkDir(spec);
+  ASSERT_FALSE(prepared.ok());
+  EXPECT_NE(prepared.message().find("cannot run as 'hera-no-such-user': no such user"),
+            std::string::npos)
+      << prepared;
+}
+
+// What is in the work dir of a run as another user is that user's, and the user's group may
+// work in it; the directory and its output.log stay the worker's, and the sticky bit keeps
+// the log where it is.
+TEST(PrepareWorkDirTest, RunAsGivesTheWorkDirToTheUser) {
+  if (::geteuid() != 0) GTEST_SKIP() << "giving files to another user needs root";
+  TempDir tmp;
+  RunSpec spec = Command(1, {"true"}, tmp.Sub("w"));
+  spec.script = "id -un\n";
+  spec.script_name = "s.sh";
+  spec.run_as = "nobody";
+  std::filesystem::create_directories(spec.work_dir + "/lib");
+  { std::ofstream(spec.work_dir + "/lib/udf.jar") << "jar"; }
+  absl::Status prepared = PrepareWorkDir(spec);
+  ASSERT_TRUE(prepared.ok()) << prepared;
+  struct passwd* nobody = ::getpwnam("nobody");
+  ASSERT_NE(nobody, nullptr);
+  struct stat st;
+  ASSERT_EQ(::stat(spec.work_dir.c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 0u);
+  EXPECT_EQ(st.st_gid, nobody->pw_gid);
+  EXPECT_EQ(st.st_mode & 07777, static_cast<mode_t>(01770));
+  ASSERT_EQ(::stat((spec.work_dir + "/output.log").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 0u);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  for (const char* path : {"/s.sh", "/lib", "/lib/udf.jar"}) {
+    ASSERT_EQ(::stat((spec.work_dir + path).c_str(), &st), 0) << path;
+    EXPECT_EQ(st.st_uid, nobody->pw_uid) << path;
+  }
 }
 
 }  // namespace

@@ -29,6 +29,11 @@ struct RunSpec {
   std::vector<std::pair<std::string, std::string>> env;
   // The child's working directory; created (mkdir -p) if missing. Also holds output.log.
   std::string work_dir;
+  // A Linux user the command runs as (through sudo, in argv): before the start, what is in the
+  // work dir becomes that user's and the user's group may create files there, so the command
+  // can read its script and write beside it (the directory and output.log stay the worker's).
+  // Needs a worker running as root. Empty: the worker's own user.
+  std::string run_as;
   // Zero: no timeout. On expiry: SIGTERM to the process group, kill_grace, SIGKILL.
   absl::Duration timeout = absl::ZeroDuration();
 };

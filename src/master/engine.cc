@@ -18,13 +18,14 @@ using core::Effects;
 using core::Scheduler;
 
 Engine::Engine(core::Store* store, LogStore* logs, core::WorkerPort* workers, const Clock* clock,
-               absl::TimeZone tz, const SecretBox* secrets)
+               absl::TimeZone tz, const SecretBox* secrets, CommandPolicy commands)
     : store_(store),
       logs_(logs),
       workers_(workers),
       clock_(clock),
       tz_(tz),
       secrets_(secrets),
+      commands_(std::move(commands)),
       scheduler_(tz) {}
 
 Engine::~Engine() { Stop(); }
@@ -203,7 +204,7 @@ void Engine::Act(const Effects& fx) {
 
 void Engine::DispatchPrepared(const std::string& worker, const core::DispatchOrder& order) {
   core::DispatchOrder prepared = order;
-  auto secrets = PrepareRun(scheduler_.catalog(), secrets_, tz_, &prepared);
+  auto secrets = PrepareRun(scheduler_.catalog(), secrets_, tz_, &commands_, &prepared);
   if (secrets.ok()) {
     logs_->SetSecrets(order.run_id, *std::move(secrets));
     workers_->Dispatch(worker, prepared);
@@ -228,7 +229,8 @@ void Engine::DispatchPrepared(const std::string& worker, const core::DispatchOrd
 void Engine::MaskRestoredRuns(const std::vector<core::DispatchOrder>& handed) {
   for (core::DispatchOrder order : handed) {
     if (!scheduler_.FindActiveRun(order.run_id)) continue;
-    auto secrets = PrepareRun(scheduler_.catalog(), secrets_, tz_, &order);
+    // Only the secrets are wanted here: the command was built when the run was dispatched.
+    auto secrets = PrepareRun(scheduler_.catalog(), secrets_, tz_, nullptr, &order);
     if (secrets.ok()) {
       logs_->SetSecrets(order.run_id, *std::move(secrets));
     } else {

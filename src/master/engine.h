@@ -23,6 +23,7 @@
 #include "core/scheduler.h"
 #include "core/store.h"
 #include "master/log_store.h"
+#include "master/run_command.h"
 #include "master/secret_box.h"
 
 namespace hera::master {
@@ -32,9 +33,9 @@ class Engine final : public core::EngineCommands, public core::RunReports {
   // `store`, `logs`, `workers`, `clock` and `secrets` must outlive the engine. `tz` is the
   // server's zone (the scheduling window's days; jobs without a zone). `secrets` encrypts
   // secret.* configs as they are saved and decrypts them for dispatch; without it a save
-  // with a secret is refused.
+  // with a secret is refused. `commands` builds each dispatched run's command.
   Engine(core::Store* store, LogStore* logs, core::WorkerPort* workers, const Clock* clock,
-         absl::TimeZone tz, const SecretBox* secrets = nullptr);
+         absl::TimeZone tz, const SecretBox* secrets = nullptr, CommandPolicy commands = {});
   ~Engine() override;
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -136,6 +137,7 @@ class Engine final : public core::EngineCommands, public core::RunReports {
   const Clock* const clock_;
   const absl::TimeZone tz_;
   const SecretBox* const secrets_;
+  const CommandPolicy commands_;
   core::Scheduler scheduler_;  // engine thread only
   std::optional<absl::Time> wake_at_;  // engine thread only: the scheduler's next timer
 

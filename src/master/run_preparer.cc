@@ -1,5 +1,6 @@
 #include "master/run_preparer.h"
 
+#include <optional>
 #include <set>
 #include <utility>
 
@@ -44,6 +45,7 @@ absl::StatusOr<std::string> Reveal(const std::string& key, const render::Effecti
 absl::StatusOr<std::vector<std::string>> PrepareRun(const core::Catalog& catalog,
                                                     const SecretBox* box,
                                                     const absl::TimeZone& server_zone,
+                                                    const CommandPolicy* commands,
                                                     core::DispatchOrder* order) {
   absl::TimeZone zone = server_zone;
   if (!order->timezone.empty() && !absl::LoadTimeZone(order->timezone, &zone)) {
@@ -67,15 +69,29 @@ absl::StatusOr<std::vector<std::string>> PrepareRun(const core::Catalog& catalog
     env.emplace_back(name, *std::move(plain));
   }
 
+  core::Configs configs;
+  for (const auto& [key, config] : effective) {
+    if (!render::IsSecretKey(key)) configs.emplace(key, config.value);
+  }
+  std::optional<RunCommand> command;
+  if (commands) {
+    std::vector<std::string> env_names;
+    for (const auto& [name, value] : env) env_names.push_back(name);
+    auto built = BuildRunCommand(*commands, order->type, order->host_group, configs, env_names);
+    if (!built.ok()) return built.status();
+    command = *std::move(built);
+  }
+
   order->script = std::move(script->rendered.text);
   order->downloads.clear();
   for (auto& d : script->rendered.downloads) {
     order->downloads.emplace_back(std::move(d.uri), std::move(d.name));
   }
   order->env = std::move(env);
-  order->configs.clear();
-  for (const auto& [key, config] : effective) {
-    if (!render::IsSecretKey(key)) order->configs.emplace(key, config.value);
+  order->configs = std::move(configs);
+  if (command) {
+    order->argv = std::move(command->argv);
+    order->script_name = std::move(command->script_name);
   }
   return values;
 }

@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "core/catalog.h"
 #include "core/ports.h"
+#include "master/run_command.h"
 #include "master/secret_box.h"
 
 namespace hera::master {
@@ -18,13 +19,16 @@ namespace hera::master {
 // none), with the order's configs over those of the job's groups as `catalog` holds them now
 // (engine thread); fills `order->downloads`; appends each effective secret.* to `order->env`
 // decrypted, under render::SecretEnvName; and leaves in `order->configs` the effective configs
-// without the secrets. Returns the secret values (for the log store to mask).
+// without the secrets. With `commands`, also fills `order->argv` and `order->script_name` from
+// the template for the order's type and host group (master/run_command.h); without, leaves
+// them for the worker to choose. Returns the secret values (for the log store to mask).
 // On error `*order` is unchanged and the status says what failed: "could
 // not render the script: line 2: ${zdt...}: ...", a secret that does not decrypt (naming the
-// key, never the value), or an unknown zone.
+// key, never the value), an unknown zone, or "could not build the command: ...".
 absl::StatusOr<std::vector<std::string>> PrepareRun(const core::Catalog& catalog,
                                                     const SecretBox* box,
                                                     const absl::TimeZone& server_zone,
+                                                    const CommandPolicy* commands,
                                                     core::DispatchOrder* order);
 
 }  // namespace hera::master

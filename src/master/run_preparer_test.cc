@@ -87,7 +87,7 @@ TEST_F(RunPreparerTest, HeraIdiomsThroughTheWholePath) {
   };
   for (const auto& c : cases) {
     core::DispatchOrder order = Order(c.script, c.time, c.zone);
-    auto secrets = PrepareRun(catalog_, &box_, Zone("UTC"), &order);
+    auto secrets = PrepareRun(catalog_, &box_, Zone("UTC"), nullptr, &order);
     ASSERT_TRUE(secrets.ok()) << c.script << ": " << secrets.status();
     EXPECT_EQ(order.script, c.want) << c.script;
   }
@@ -97,7 +97,7 @@ TEST_F(RunPreparerTest, SecretsGoToTheEnvironmentOnly) {
   core::DispatchOrder order =
       Order("download[hdfs:///jars/udf.jar]\necho ${secret.db_password} $DB_PASSWORD\n",
             "2024-03-01T00:30:00", "UTC");
-  auto secrets = PrepareRun(catalog_, &box_, Zone("UTC"), &order);
+  auto secrets = PrepareRun(catalog_, &box_, Zone("UTC"), nullptr, &order);
   ASSERT_TRUE(secrets.ok()) << secrets.status();
   EXPECT_EQ(*secrets, std::vector<std::string>{"hunter2"});
   EXPECT_EQ(order.script, "\necho ${secret.db_password} $DB_PASSWORD\n");
@@ -114,7 +114,7 @@ TEST_F(RunPreparerTest, ARenderErrorQuotesTheMacroAndChangesNothing) {
                              "echo ${zdt.addDay(-1).format(\"yyyyMMdd\")\n"}) {
     core::DispatchOrder order = Order(script, "2024-03-01T00:30:00", "UTC");
     const core::DispatchOrder before = order;
-    auto secrets = PrepareRun(catalog_, &box_, Zone("UTC"), &order);
+    auto secrets = PrepareRun(catalog_, &box_, Zone("UTC"), nullptr, &order);
     ASSERT_FALSE(secrets.ok()) << script;
     EXPECT_THAT(secrets.status().message(), HasSubstr("could not render the script: "));
     EXPECT_THAT(secrets.status().message(), HasSubstr("${zdt.addDay"));
@@ -127,10 +127,101 @@ TEST_F(RunPreparerTest, ASecretThatDoesNotDecryptNamesItsKeyNotItsValue) {
   const SecretBox other = *SecretBox::FromKey(std::string(32, 'o'));
   core::DispatchOrder order = Order("true", "2024-03-01T00:30:00", "UTC");
   order.configs["secret.token"] = other.Seal("s3cr3t");
-  auto secrets = PrepareRun(catalog_, &box_, Zone("UTC"), &order);
+  auto secrets = PrepareRun(catalog_, &box_, Zone("UTC"), nullptr, &order);
   ASSERT_FALSE(secrets.ok());
   EXPECT_THAT(secrets.status().message(), HasSubstr("secret.token"));
   EXPECT_THAT(secrets.status().message(), Not(HasSubstr("s3cr3t")));
+}
+
+// One template everywhere, another for host group `gpu`; the team group sets Spark's conf.
+TEST_F(RunPreparerTest, PicksTheHostGroupsTemplateElseTheGlobalOne) {
+  auto table = CommandTable::FromFlags(
+      {"spark_sql=spark-sql {spark_conf} -f {script}",
+       "spark_sql@gpu=/opt/spark3/bin/spark-sql --queue gpu {spark_conf} -f {script}",
+       "shell@gpu=/bin/sh {script}"});
+  ASSERT_TRUE(table.ok()) << table.status();
+  const CommandPolicy policy{*table, false};
+  const struct {
+    core::JobType type;
+    const char* host_group;
+    std::vector<std::string> argv;
+    const char* script_name;
+  } cases[] = {
+      {core::JobType::kSparkSql, "", {"spark-sql", "--master", "yarn", "-f", "script.sql"},
+       "script.sql"},
+      {core::JobType::kSparkSql, "default",
+       {"spark-sql", "--master", "yarn", "-f", "script.sql"}, "script.sql"},
+      {core::JobType::kSparkSql, "gpu",
+       {"/opt/spark3/bin/spark-sql", "--queue", "gpu", "--master", "yarn", "-f", "script.sql"},
+       "script.sql"},
+      {core::JobType::kShell, "gpu", {"/bin/sh", "script.sh"}, "script.sh"},
+      {core::JobType::kShell, "etl", {"bash", "script.sh"}, "script.sh"},  // the built-in
+      {core::JobType::kPython, "gpu", {"python3", "script.py"}, "script.py"},
+      {core::JobType::kHive, "gpu", {"hive", "-f", "script.hql"}, "script.hql"},
+  };
+  for (const auto& c : cases) {
+    core::DispatchOrder order = Order("select 1", "2024-03-01T00:30:00", "UTC");
+    order.type = c.type;
+    order.host_group = c.host_group;
+    order.configs["hera.spark.conf"] = "--master ${cluster}";
+    order.configs["cluster"] = "yarn";
+    auto secrets = PrepareRun(catalog_, &box_, Zone("UTC"), &policy, &order);
+    ASSERT_TRUE(secrets.ok()) << secrets.status();
+    EXPECT_EQ(order.argv, c.argv) << core::Name(c.type) << "@" << c.host_group;
+    EXPECT_EQ(order.script_name, c.script_name);
+  }
+}
+
+TEST_F(RunPreparerTest, WithoutAPolicyTheWorkerChoosesTheCommand) {
+  core::DispatchOrder order = Order("true", "2024-03-01T00:30:00", "UTC");
+  ASSERT_TRUE(PrepareRun(catalog_, &box_, Zone("UTC"), nullptr, &order).ok());
+  EXPECT_TRUE(order.argv.empty());
+  EXPECT_TRUE(order.script_name.empty());
+}
+
+TEST_F(RunPreparerTest, RunAsKeepsTheRunsVariablesThroughSudo) {
+  const CommandPolicy policy{CommandTable(), /*allow_run_as=*/true};
+  core::DispatchOrder order = Order("id -un", "2024-03-01T00:30:00", "UTC");
+  order.configs["hera.run_as"] = "etl_user";
+  auto secrets = PrepareRun(catalog_, &box_, Zone("UTC"), &policy, &order);
+  ASSERT_TRUE(secrets.ok()) << secrets.status();
+  EXPECT_EQ(order.argv, (std::vector<std::string>{"sudo", "-n", "-u", "etl_user",
+                                                  "--preserve-env=HERA_RUN_ID,DB_PASSWORD", "--",
+                                                  "bash", "script.sh"}));
+}
+
+// A bad command fails the run like a render error: nothing in the order changes.
+TEST_F(RunPreparerTest, ABadCommandSaysWhyAndChangesNothing) {
+  const struct {
+    core::JobType type;
+    const char* config;
+    const char* value;
+    bool allow_run_as;
+    const char* error;
+  } cases[] = {
+      {core::JobType::kJava, "", "", false,
+       "could not build the command: java template 'java {java_opts} -jar {jar} {args}': "
+       "config hera.java.jar is not set"},
+      {core::JobType::kSparkSql, "hera.spark.conf", "--conf 'x", false,
+       "config hera.spark.conf: unbalanced single quote"},
+      {core::JobType::kShell, "hera.run_as", "etl", false, "run-as is disabled on this master"},
+      {core::JobType::kShell, "hera.run_as", "Root; rm", true,
+       "hera.run_as: 'Root; rm' is not a Linux user name"},
+  };
+  for (const auto& c : cases) {
+    const CommandPolicy policy{CommandTable(), c.allow_run_as};
+    core::DispatchOrder order = Order("true", "2024-03-01T00:30:00", "UTC");
+    order.type = c.type;
+    if (*c.config) order.configs[c.config] = c.value;
+    const core::DispatchOrder before = order;
+    auto secrets = PrepareRun(catalog_, &box_, Zone("UTC"), &policy, &order);
+    ASSERT_FALSE(secrets.ok()) << c.error;
+    EXPECT_THAT(secrets.status().message(), HasSubstr(c.error));
+    EXPECT_EQ(order.script, before.script);
+    EXPECT_EQ(order.env, before.env);
+    EXPECT_EQ(order.configs, before.configs);
+    EXPECT_TRUE(order.argv.empty());
+  }
 }
 
 }  // namespace

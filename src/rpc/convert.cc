@@ -24,6 +24,8 @@ v1::Dispatch ToProto(const core::DispatchOrder& order, uint64_t term) {
     var->set_name(name);
     var->set_value(value);
   }
+  for (const std::string& arg : order.argv) d.add_argv(arg);
+  d.set_script_name(order.script_name);
   return d;
 }
 
@@ -53,6 +55,8 @@ absl::StatusOr<core::DispatchOrder> FromProto(const v1::Dispatch& d) {
   order.timeout_s = d.timeout_s();
   order.env.reserve(d.env_size());
   for (const v1::EnvVar& var : d.env()) order.env.emplace_back(var.name(), var.value());
+  order.argv.assign(d.argv().begin(), d.argv().end());
+  order.script_name = d.script_name();
   return order;
 }
 

@@ -19,6 +19,8 @@ TEST(ConvertTest, DispatchRoundTrips) {
   order.scheduled_time = absl::FromUnixSeconds(1700000000) + absl::Microseconds(12);
   order.timeout_s = 60;
   order.env = {{"HERA_RUN_ID", "7"}, {"A", "b=c"}};
+  order.argv = {"spark-sql", "--conf", "a=b c", "-f", "script.sql"};
+  order.script_name = "script.sql";
 
   v1::Dispatch wire = ToProto(order, 4);
   EXPECT_EQ(wire.term(), 4u);
@@ -38,6 +40,8 @@ TEST(ConvertTest, DispatchRoundTrips) {
   EXPECT_EQ(back->scheduled_time, order.scheduled_time);
   EXPECT_EQ(back->timeout_s, 60);
   EXPECT_EQ(back->env, order.env);
+  EXPECT_EQ(back->argv, order.argv);
+  EXPECT_EQ(back->script_name, "script.sql");
 }
 
 TEST(ConvertTest, DispatchWithUnknownNamesIsRefused) {

@@ -55,7 +55,7 @@ void WorkerAgent::HandleDispatch(const v1::Dispatch& dispatch) {
     spdlog::info("run {}: dispatched again, already held; ignored", run);
     return;
   }
-  absl::StatusOr<JobCommand> command = CommandFor(order->type);
+  absl::StatusOr<JobCommand> command = CommandOf(*order);
   if (!command.ok()) {
     core::RunResult result;
     result.run_id = run;
@@ -69,6 +69,7 @@ void WorkerAgent::HandleDispatch(const v1::Dispatch& dispatch) {
   spec.argv = command->argv;
   spec.script = order->script;
   spec.script_name = command->script_name;
+  spec.run_as = command->run_as;
   spec.env = order->env;
   spec.work_dir = WorkDirOf(options_.data_dir, run);
   spec.timeout = absl::Seconds(order->timeout_s);

@@ -32,7 +32,7 @@ void LocalWorker::Shutdown() {
 }
 
 void LocalWorker::Dispatch(const std::string&, const core::DispatchOrder& order) {
-  auto command = CommandFor(order.type);
+  auto command = CommandOf(order);
   if (!command.ok()) {
     ReportFailedStart(order.run_id, std::string(command.status().message()));
     return;
@@ -42,6 +42,7 @@ void LocalWorker::Dispatch(const std::string&, const core::DispatchOrder& order)
   spec.argv = command->argv;
   spec.script = order.script;
   spec.script_name = command->script_name;
+  spec.run_as = command->run_as;
   spec.env = order.env;
   spec.work_dir = absl::StrCat(options_.data_dir, "/work/", order.run_id);
   spec.timeout = absl::Seconds(order.timeout_s);

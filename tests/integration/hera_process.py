@@ -33,19 +33,23 @@ class Hera:
     """One standalone server (or, with mode="server", a master node that serves remote
     workers) on free ports with its own data directory."""
 
-    def __init__(self, data_dir=None, extra_args=(), mode="standalone", token="cluster-secret"):
+    def __init__(self, data_dir=None, extra_args=(), mode="standalone", token="cluster-secret",
+                 env=None):
         self.owns_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="hera-itest-")
         self.extra_args = list(extra_args)
         self.mode = mode
         self.cluster_token = token
         self.proc = None
+        self.env = env  # variables added to (or replacing) this process's for hera's
         self.base = None
         self.token = None
         self.grpc_port = None
 
     def start(self, timeout=30):
-        env = dict(os.environ, HERA_ADMIN_PASSWORD=ADMIN_PASSWORD)
+        env = dict(os.environ)
+        env.update(self.env or {})
+        env["HERA_ADMIN_PASSWORD"] = ADMIN_PASSWORD
         self.log_path = os.path.join(self.data_dir, "server.log")
         os.makedirs(self.data_dir, exist_ok=True)
         ports = os.path.join(self.data_dir, "ports.json")
