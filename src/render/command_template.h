@@ -21,6 +21,7 @@
 
 namespace hera::render {
 
+// Immutable once parsed; safe to share across threads.
 class CommandTemplate {
  public:
   // Parses `text`. InvalidArgument naming what is wrong: an unknown placeholder ("unknown
@@ -39,8 +40,7 @@ class CommandTemplate {
 
  private:
   enum class Slot { kScript, kHive, kJar, kSparkConf, kJavaOpts, kArgs };
-  // Literal text, or a placeholder; `split` marks a list placeholder standing alone, which
-  // becomes zero or more words.
+  // Literal text, or a placeholder.
   struct Piece {
     bool is_slot = false;
     Slot slot = Slot::kScript;
