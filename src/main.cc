@@ -21,6 +21,17 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     sa->add_option("--bind", o.bind_address, "address the HTTP (and gRPC) server listens on")
         ->capture_default_str();
+    sa->add_option("--max-upload-mb", o.max_upload_mb,
+                   "largest resource upload (POST /api/v1/resources), in MiB")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1 << 20));
+    sa->add_option("--hdfs-get", o.hdfs_get,
+                   "command fetching download[hdfs://...] files (URI and destination appended)")
+        ->capture_default_str();
+    sa->add_option("--download-timeout", o.download_timeout_s,
+                   "seconds each download[...] of a run may take before the run fails")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 86400));
     sa->add_option("--http-port", o.http_port, "HTTP port (0: any free port)")
         ->capture_default_str()
         ->check(CLI::Range(0, 65535));
@@ -61,6 +72,10 @@ int main(int argc, char** argv) {
       ->required();
   sv->add_option("--tls-cert", server.tls_cert_file, "PEM certificate for TLS to workers");
   sv->add_option("--tls-key", server.tls_key_file, "PEM private key for TLS to workers");
+  sv->add_option("--advertise-url", server.advertise_url,
+                 "HTTP base URL workers fetch hera:// resources from (default: "
+                 "http://<bind>:<http port>, a wildcard bind replaced by the master's host as "
+                 "each worker reaches it)");
   sv->add_option("--worker-grace", server.worker_grace_s,
                  "seconds a worker may be silent before its runs are lost and retried")
       ->capture_default_str()

@@ -27,6 +27,7 @@
 #include "master/engine.h"
 #include "master/command_table.h"
 #include "master/log_store.h"
+#include "master/resource_store.h"
 #include "master/secret_box.h"
 #include "master/worker_hub.h"
 #include "store/sqlite/sqlite_store.h"
@@ -130,6 +131,23 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials(
   return grpc::SslServerCredentials(ssl);
 }
 
+// Multipart framing around an upload: boundaries, part headers, a `name` field.
+constexpr size_t kUploadSlackBytes = 64 * 1024;
+
+// http://<bind>:<port>; a wildcard bind stays one, and each worker puts in the host it reached
+// the master at (worker/fetch_downloads.h ResolveResourceUrl).
+std::string DefaultResourceUrl(const std::string& bind, int port) {
+  const bool v6 = bind.find(':') != std::string::npos;
+  return absl::StrCat("http://", v6 ? "[" : "", bind, v6 ? "]" : "", ":", port);
+}
+
+worker::FetchOptions FetchOptionsOf(const StandaloneOptions& options) {
+  worker::FetchOptions fetch;
+  fetch.hdfs_get = options.hdfs_get;
+  fetch.timeout = absl::Seconds(options.download_timeout_s);
+  return fetch;
+}
+
 int Fail(const absl::Status& status) {
   std::fprintf(stderr, "hera: %s\n", std::string(status.message()).c_str());
   return 1;
@@ -189,12 +207,28 @@ int RunStandalone(const StandaloneOptions& options) {
     term = *next;
   }
 
+  // Files uploaded for download[hera://...] lines.
+  master::ResourceStoreOptions resource_options;
+  resource_options.dir = dir + "/resources";
+  resource_options.max_bytes = options.max_upload_mb << 20;
+  auto resources = master::ResourceStore::Open(resource_options, &clock);
+  if (!resources.ok()) return Fail(resources.status());
+
   std::unique_ptr<worker::LocalWorker> local;
   if (options.slots > 0) {
     worker::LocalWorkerOptions worker_options;
     worker_options.data_dir = dir + "/worker";
     worker_options.slots = options.slots;
     worker_options.kill_grace = absl::Seconds(options.kill_grace_s);
+    worker_options.fetch = FetchOptionsOf(options);
+    // hera:// straight from this process's store: no HTTP, no token.
+    worker_options.fetch.open_resource = [store = resources->get()](
+                                             const std::string& name,
+                                             int64_t version) -> absl::StatusOr<UniqueFd> {
+      absl::StatusOr<core::ResourceContent> content = store->Open(name, version);
+      if (!content.ok()) return content.status();
+      return std::move(content->fd);
+    };
     auto worker = worker::LocalWorker::Create(worker_options, &clock);
     if (!worker.ok()) return Fail(worker.status());
     local = *std::move(worker);
@@ -230,6 +264,32 @@ int RunStandalone(const StandaloneOptions& options) {
   engine.SetDispatchLimits(limits);
   if (auto st = hub.Start(); !st.ok()) return Fail(st);
 
+  // HTTP before gRPC: workers are told the HTTP address (for hera:// downloads) as they
+  // register, so it must be known by then.
+  api::ApiContext ctx;
+  ctx.store = store->get();
+  ctx.engine = &engine;
+  ctx.workers = &hub;
+  ctx.logs = logs->get();
+  ctx.auth = auth->get();
+  ctx.tz = absl::LocalTimeZone();
+  ctx.resources = resources->get();
+  ctx.cluster_token = token;
+  api::HttpServerOptions http_options;
+  http_options.bind_address = options.bind_address;
+  http_options.port = options.http_port;
+  // Uploads may be as large as the store takes, plus room for the multipart framing.
+  http_options.body_limits["POST /api/v1/resources"] = {
+      static_cast<size_t>((*resources)->max_bytes()) + kUploadSlackBytes,
+      absl::StrCat("the upload is larger than the upload limit of ", (*resources)->max_bytes(),
+                   " bytes (hera --max-upload-mb)")};
+  auto http = api::HttpServer::Listen(http_options, api::MakeApiHandler(ctx));
+  if (!http.ok()) return Fail(http.status());
+  (*http)->Start();
+  hub.SetResourceUrl(options.advertise_url.empty()
+                         ? DefaultResourceUrl(options.bind_address, (*http)->port())
+                         : options.advertise_url);
+
   std::unique_ptr<grpc::Server> grpc_server;
   int grpc_port = 0;
   if (options.serve_workers) {
@@ -252,19 +312,6 @@ int RunStandalone(const StandaloneOptions& options) {
                  options.tls_cert_file.empty() ? "" : ", TLS");
   }
 
-  api::ApiContext ctx;
-  ctx.store = store->get();
-  ctx.engine = &engine;
-  ctx.workers = &hub;
-  ctx.logs = logs->get();
-  ctx.auth = auth->get();
-  ctx.tz = absl::LocalTimeZone();
-  api::HttpServerOptions http_options;
-  http_options.bind_address = options.bind_address;
-  http_options.port = options.http_port;
-  auto http = api::HttpServer::Listen(http_options, api::MakeApiHandler(ctx));
-  if (!http.ok()) return Fail(http.status());
-  (*http)->Start();
   if (auto st = WritePorts(dir, (*http)->port(), grpc_port); !st.ok()) return Fail(st);
 
   std::printf("Hera is running at http://127.0.0.1:%d (data in %s)\n", (*http)->port(),

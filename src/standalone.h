@@ -2,6 +2,7 @@
 // `hera standalone`: master, one in-process worker and the HTTP API in one process, on SQLite.
 // `hera server`: the same node, also serving remote workers (`hera worker`) over gRPC.
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,10 @@ struct StandaloneOptions {
   int slots = 8;         // runs at once on the in-process worker (server: 0 = none)
   int kill_grace_s = 5;  // SIGTERM → SIGKILL on cancel, timeout and shutdown
   std::vector<std::string> host_groups = {"default"};  // of the in-process worker
+  int64_t max_upload_mb = 100;  // the largest resource upload (POST /api/v1/resources)
+  // download[hdfs://...]: this command with the URI and the destination appended.
+  std::string hdfs_get = "hdfs dfs -get";
+  int download_timeout_s = 600;  // each download of a run, before it starts
   // Job commands (SEMANTICS.md §7): --command values, "TYPE=TEMPLATE" or
   // "TYPE@HOSTGROUP=TEMPLATE" (master/command_table.h); none: the built-in templates.
   std::vector<std::string> commands;
@@ -24,6 +29,9 @@ struct StandaloneOptions {
   bool serve_workers = false;
   std::string token_file;  // the cluster token every worker stream must carry
   std::string tls_cert_file, tls_key_file;  // both set: workers connect over TLS
+  // The HTTP base URL workers fetch hera:// resources from; empty: http://<bind>:<http port>,
+  // a wildcard bind replaced by the host each worker reached the master at.
+  std::string advertise_url;
   int worker_grace_s = 30;  // a worker silent this long is lost; its runs are retried
   // Dispatch limits (SEMANTICS.md §6): a worker above them takes nothing new.
   double max_memory_percent = 70;

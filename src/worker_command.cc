@@ -36,6 +36,8 @@ struct WorkerFlags {
   int kill_grace_s = 5;
   std::string yarn_kill = exec::KillCommands().yarn;
   std::string mapred_kill = exec::KillCommands().mapred;
+  std::string hdfs_get = worker::FetchOptions().hdfs_get;
+  int download_timeout_s = 600;
 };
 
 int Fail(const absl::Status& status) {
@@ -94,6 +96,8 @@ int RunWorker(const WorkerFlags& flags) {
   options.kill_grace = absl::Seconds(flags.kill_grace_s);
   options.kill_commands.yarn = flags.yarn_kill;
   options.kill_commands.mapred = flags.mapred_kill;
+  options.fetch.hdfs_get = flags.hdfs_get;
+  options.fetch.timeout = absl::Seconds(flags.download_timeout_s);
   RealClock clock;
   absl::StatusOr<std::unique_ptr<worker::WorkerAgent>> agent =
       worker::WorkerAgent::Create(std::move(options), &clock);
@@ -149,6 +153,13 @@ void AddWorkerCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--mapred-kill", flags->mapred_kill,
                   "command that kills a MapReduce job (its id is appended)")
       ->capture_default_str();
+  cmd->add_option("--hdfs-get", flags->hdfs_get,
+                  "command fetching download[hdfs://...] files (URI and destination appended)")
+      ->capture_default_str();
+  cmd->add_option("--download-timeout", flags->download_timeout_s,
+                  "seconds each download[...] of a run may take before the run fails")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400));
   cmd->callback([flags, exit_code] { *exit_code = RunWorker(*flags); });
 }
 

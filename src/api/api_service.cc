@@ -12,6 +12,7 @@
 #include "api/revision_routes.h"
 #include "api/router.h"
 #include "api/rerun_routes.h"
+#include "api/resource_routes.h"
 #include "api/worker_routes.h"
 #include "api/run_routes.h"
 #include "api/secret_masking.h"
@@ -294,6 +295,7 @@ HttpHandler MakeApiHandler(const ApiContext& ctx) {
   AddRevisionRoutes(*router, ctx);
   AddGraphRoutes(*router, ctx);
   AddRenderRoutes(*router, ctx);
+  AddResourceRoutes(*router, ctx);
   return [router](HttpRequest& req) { return router->Handle(req); };
 }
 

@@ -6,6 +6,7 @@
 #include "api/auth.h"
 #include "api/http_types.h"
 #include "core/ports.h"
+#include "core/resources.h"
 #include "core/store.h"
 #include "core/worker_directory.h"
 
@@ -18,6 +19,9 @@ struct ApiContext {
   Auth* auth = nullptr;
   core::WorkerDirectory* workers = nullptr;  // null: no worker routes
   absl::TimeZone tz = absl::UTCTimeZone();  // the zone times are shown in
+  core::Resources* resources = nullptr;     // null: no resource routes
+  // `hera server`: workers fetch hera:// resources with it; empty: no /internal routes.
+  std::string cluster_token;
 };
 
 // The handler serving every HTTP request. `ctx`'s pointers must outlive it.

@@ -8,13 +8,18 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <condition_variable>
+#include <cstdint>
+#include <limits>
 #include <set>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/strings.h"
 
 namespace hera::api {
 namespace {
@@ -74,6 +79,10 @@ struct HttpServer::Impl {
   void AcceptLoop();
   void Serve(tcp::socket socket);
   HttpResponse Handle(http::request<http::string_body>& req);
+  // The body limit of the request's route (options.body_limits, else max_body_bytes).
+  HttpServerOptions::BodyLimit BodyLimitFor(const http::request<http::string_body>& req) const;
+  // Answers 413 with `limit`'s message, then drains the socket briefly so the client reads it.
+  void RefuseTooLarge(tcp::socket& socket, const HttpServerOptions::BodyLimit& limit);
   void WriteResponse(tcp::socket& socket, unsigned version, bool keep_alive,
                      HttpResponse& resp, boost::system::error_code& ec);
 };
@@ -154,6 +163,41 @@ void HttpServer::Impl::AcceptLoop() {
   }
 }
 
+HttpServerOptions::BodyLimit HttpServer::Impl::BodyLimitFor(
+    const http::request<http::string_body>& req) const {
+  const std::string_view target(req.target().data(), req.target().size());
+  const std::string key =
+      absl::StrCat(AsAbsl(std::string_view(req.method_string().data(), req.method_string().size())),
+                   " ", AsAbsl(target.substr(0, target.find('?'))));
+  auto it = options.body_limits.find(key);
+  return it == options.body_limits.end() ? HttpServerOptions::BodyLimit{options.max_body_bytes, ""}
+                                         : it->second;
+}
+
+void HttpServer::Impl::RefuseTooLarge(tcp::socket& socket,
+                                      const HttpServerOptions::BodyLimit& limit) {
+  HttpResponse resp;
+  resp.status = 413;
+  resp.body = ErrorJson(
+      "RESOURCE_EXHAUSTED",
+      !limit.too_large.empty()
+          ? limit.too_large
+          : absl::StrCat("the request body is larger than ", limit.bytes, " bytes"));
+  boost::system::error_code ec;
+  WriteResponse(socket, 11, false, resp, ec);
+  if (ec) return;
+  // The client may still be sending the body. Closing with unread data makes the kernel answer
+  // with a reset, which can destroy the 413 before the client reads it: read and drop what
+  // comes for a few seconds first (a lingering close, as nginx does).
+  socket.shutdown(tcp::socket::shutdown_send, ec);
+  SetTimeouts(socket.native_handle(), 1);
+  const absl::Time until = absl::Now() + absl::Seconds(5);
+  char sink[64 * 1024];
+  while (!ec && absl::Now() < until && !stopping.load()) {
+    socket.read_some(net::buffer(sink), ec);
+  }
+}
+
 void HttpServer::Impl::Serve(tcp::socket socket) {
   const int fd = socket.native_handle();
   SetTimeouts(fd, options.idle_timeout_s);
@@ -162,16 +206,28 @@ void HttpServer::Impl::Serve(tcp::socket socket) {
   boost::system::error_code ec;
   while (!stopping.load()) {
     http::request_parser<http::string_body> parser;
-    parser.body_limit(options.max_body_bytes);
     parser.header_limit(64 * 1024);
+    // The route, known once the header is in, decides the limit: no limit until then (Beast
+    // would otherwise fail the header of a large upload before we could answer 413).
+    parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+    http::read_header(socket, buffer, parser, ec);
+    if (ec) break;  // closed, timed out, or malformed
+    const HttpServerOptions::BodyLimit limit = BodyLimitFor(parser.get());
+    if (const auto length = parser.content_length(); length && *length > limit.bytes) {
+      RefuseTooLarge(socket, limit);
+      break;
+    }
+    parser.body_limit(limit.bytes);
+    if (absl::EqualsIgnoreCase(AsAbsl(std::string_view(parser.get()[http::field::expect])),
+                               "100-continue")) {
+      // curl -F waits for this (or a second) before it sends a large body.
+      http::response<http::empty_body> go_on{http::status::continue_, parser.get().version()};
+      http::write(socket, go_on, ec);
+      if (ec) break;
+    }
     http::read(socket, buffer, parser, ec);
-    if (ec == http::error::body_limit) {
-      HttpResponse resp;
-      resp.status = 413;
-      resp.body = ErrorJson("RESOURCE_EXHAUSTED",
-                            absl::StrCat("the request body is larger than ",
-                                         options.max_body_bytes, " bytes"));
-      WriteResponse(socket, 11, false, resp, ec);
+    if (ec == http::error::body_limit) {  // a chunked body that outgrew the limit
+      RefuseTooLarge(socket, limit);
       break;
     }
     if (ec) break;  // closed, timed out, or malformed

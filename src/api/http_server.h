@@ -20,6 +20,13 @@ struct HttpServerOptions {
   std::string bind_address = "0.0.0.0";
   int port = 8080;                          // 0: any free port
   size_t max_body_bytes = 2 * 1024 * 1024;  // larger requests get 413
+  // Routes allowed other limits, by "METHOD /path" (the path without its query): e.g.
+  // {"POST /api/v1/resources", {upload limit + slack, "..."}}. Others keep max_body_bytes.
+  struct BodyLimit {
+    size_t bytes = 0;
+    std::string too_large;  // the 413's message; empty: "the request body is larger than N bytes"
+  };
+  std::map<std::string, BodyLimit> body_limits;
   int max_connections = 512;                // beyond it new connections get 503
   int idle_timeout_s = 120;                 // a keep-alive connection silent this long closes
 };

@@ -121,6 +121,10 @@ absl::StatusOr<Json> ApiClient::JsonCall(std::string_view method, std::string_vi
     req.body = body->dump(-1, ' ', false, Json::error_handler_t::replace);
     req.headers.push_back("Content-Type: application/json");
   }
+  return JsonAnswer(std::move(req), session_expired_hint);
+}
+
+absl::StatusOr<Json> ApiClient::JsonAnswer(HttpRequest req, bool session_expired_hint) {
   absl::StatusOr<HttpResponse> resp = Send(req);
   if (!resp.ok()) return resp.status();
   if (resp->status < 200 || resp->status >= 300) {
@@ -149,6 +153,16 @@ absl::StatusOr<Json> ApiClient::Patch(std::string_view path, const Json& body) {
 
 absl::StatusOr<Json> ApiClient::Delete(std::string_view path) {
   return JsonCall("DELETE", path, nullptr);
+}
+
+absl::StatusOr<Json> ApiClient::PostRaw(std::string_view path, std::string_view content_type,
+                                        std::string body) {
+  HttpRequest req = NewRequest("POST", path);
+  req.headers.push_back("Accept: application/json");
+  req.headers.push_back(absl::StrCat("Content-Type: ", AsAbsl(content_type)));
+  req.has_body = true;
+  req.body = std::move(body);
+  return JsonAnswer(std::move(req), /*session_expired_hint=*/true);
 }
 
 absl::StatusOr<Json> ApiClient::Login(std::string_view username, std::string_view password) {

@@ -46,6 +46,10 @@ class ApiClient {
   absl::StatusOr<Json> Post(std::string_view path, const Json& body);
   absl::StatusOr<Json> Patch(std::string_view path, const Json& body);
   absl::StatusOr<Json> Delete(std::string_view path);
+  // A POST whose body is not JSON (a multipart upload), sent as `content_type`; the answer and
+  // errors as for Post().
+  absl::StatusOr<Json> PostRaw(std::string_view path, std::string_view content_type,
+                               std::string body);
 
   // POST /auth/login; a 401 here is a wrong password and keeps the server's message.
   absl::StatusOr<Json> Login(std::string_view username, std::string_view password);
@@ -64,6 +68,8 @@ class ApiClient {
   absl::StatusOr<HttpResponse> Send(const HttpRequest& req);
   absl::StatusOr<Json> JsonCall(std::string_view method, std::string_view path, const Json* body,
                                 bool session_expired_hint = true);
+  // Sends `req` and turns its answer into JSON, or its error into a Status.
+  absl::StatusOr<Json> JsonAnswer(HttpRequest req, bool session_expired_hint);
 
   HttpClient* http_;
   std::string server_;

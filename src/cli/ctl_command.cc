@@ -204,6 +204,7 @@ void AddCtlCommand(CLI::App& app) {
   AddRunCommands(ctl, ctx);
   AddRerunCommands(ctl, ctx);
   AddWorkerCommands(ctl, ctx);
+  AddResourceCommands(ctl, ctx);
 }
 
 }  // namespace hera::cli

@@ -66,6 +66,8 @@ void AddRunCommands(CLI::App* ctl, const std::shared_ptr<CtlContext>& ctx);
 // rerun start|list|show|stop|failed.
 void AddRerunCommands(CLI::App* ctl, const std::shared_ptr<CtlContext>& ctx);
 void AddWorkerCommands(CLI::App* ctl, const std::shared_ptr<CtlContext>& ctx);
+// resource upload|list|show.
+void AddResourceCommands(CLI::App* ctl, const std::shared_ptr<CtlContext>& ctx);
 // job enable|disable|actions|recover, under the `job` command.
 void AddScheduleCommands(CLI::App* job, const std::shared_ptr<CtlContext>& ctx);
 // job revisions|diff|restore|graph, under the `job` command.

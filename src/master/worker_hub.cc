@@ -242,6 +242,7 @@ grpc::Status WorkerHub::Register(const v1::Register& reg, grpc::ServerContext* c
   r->set_heartbeat_interval_ms(
       static_cast<int32_t>(absl::ToInt64Milliseconds(options_.heartbeat_interval)));
   r->set_lost_after_ms(static_cast<int32_t>(absl::ToInt64Milliseconds(options_.grace)));
+  r->set_resource_url(resource_url_);
   for (core::RunId run : *abandon) r->add_abandon_run_ids(run);
   const std::set<core::RunId> abandoned(abandon->begin(), abandon->end());
   for (const v1::HeldRun& held_run : reg.runs()) {

@@ -51,6 +51,9 @@ class WorkerHub final : public hera::v1::WorkerService::Service,
 
   // The engine to report to; call once, before the gRPC server starts.
   void Attach(Engine* engine) { engine_ = engine; }
+  // The master's HTTP base URL, sent to every worker in Registered.resource_url (hera://
+  // downloads); call before the gRPC server starts.
+  void SetResourceUrl(std::string url) { resource_url_ = std::move(url); }
   // An in-process worker: orders for `id` go to `port`, with no stream.
   void AddLocalWorker(const core::WorkerSlots& worker, core::WorkerPort* port);
   // Loads the known host groups, tells the engine, and starts the thread that declares
@@ -101,6 +104,7 @@ class WorkerHub final : public hera::v1::WorkerService::Service,
   const Clock* const clock_;
   LogStore* const logs_;
   Engine* engine_ = nullptr;
+  std::string resource_url_;  // set before serving, read-only after
   const absl::Time started_at_;
 
   mutable std::mutex mu_;

@@ -17,6 +17,11 @@ v1::Dispatch ToProto(const core::DispatchOrder& order, uint64_t term) {
   d.set_job_name(order.job_name);
   d.set_job_version(order.job_version);
   d.set_script(order.script);
+  for (const auto& [uri, name] : order.downloads) {
+    v1::Download* download = d.add_downloads();
+    download->set_uri(uri);
+    download->set_name(name);
+  }
   d.set_scheduled_time_unix_us(absl::ToUnixMicros(order.scheduled_time));
   d.set_timeout_s(order.timeout_s);
   for (const auto& [name, value] : order.env) {
@@ -49,6 +54,9 @@ absl::StatusOr<core::DispatchOrder> FromProto(const v1::Dispatch& d) {
   order.trigger = *trigger;
   order.type = *type;
   order.script = d.script();
+  for (const v1::Download& download : d.downloads()) {
+    order.downloads.emplace_back(download.uri(), download.name());
+  }
   order.job_name = d.job_name();
   order.job_version = d.job_version();
   order.scheduled_time = absl::FromUnixMicros(d.scheduled_time_unix_us());

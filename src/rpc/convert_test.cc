@@ -91,5 +91,20 @@ TEST(ConvertTest, ResultsRoundTrip) {
   EXPECT_TRUE(back.timed_out);
 }
 
+TEST(ConvertTest, DownloadsTravelInScriptOrder) {
+  core::DispatchOrder order;
+  order.run_id = 5;
+  order.downloads = {{"hera://lib.sh?version=2", "lib.sh"},
+                     {"hdfs:///jars/udf.jar", "udf.jar"},
+                     {"https://example.com/a.csv", "a.csv"}};
+  const v1::Dispatch wire = ToProto(order, 1);
+  ASSERT_EQ(wire.downloads_size(), 3);
+  EXPECT_EQ(wire.downloads(1).uri(), "hdfs:///jars/udf.jar");
+  EXPECT_EQ(wire.downloads(1).name(), "udf.jar");
+  auto back = FromProto(wire);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->downloads, order.downloads);
+}
+
 }  // namespace
 }  // namespace hera::rpc

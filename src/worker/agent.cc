@@ -121,6 +121,7 @@ absl::Status WorkerAgent::Init() {
   runner_options.ledger_dir = ledger;
   runner_options.max_running = options_.slots;  // the master may give more: they wait here
   HERA_ASSIGN_OR_RETURN(runner_, exec::JobRunner::Create(this, runner_options));
+  downloads_ = std::make_unique<DownloadStage>();
   return absl::OkStatus();
 }
 
@@ -142,6 +143,7 @@ absl::Status WorkerAgent::ReportLeftovers() {
 
 WorkerAgent::~WorkerAgent() {
   Stop();
+  if (downloads_) downloads_->Shutdown();
   if (runner_) runner_->Shutdown();
   if (kills_) kills_->JoinAll();
 }
@@ -178,6 +180,8 @@ absl::Status WorkerAgent::Run() {
     for (const HeldRun& run : runs) stopped_runs_.insert(run.run_id);
   }
   for (const HeldRun& run : runs) KillRun(run.run_id);
+  // Fetching runs end before the runner stops: none may be handed to a stopped runner.
+  downloads_->Shutdown();
   runner_->Shutdown();
   kills_->JoinAll();
   return absl::OkStatus();
@@ -242,6 +246,10 @@ WorkerAgent::SessionEnd WorkerAgent::RunSession(size_t master) {
     spdlog::error("cannot record master term {}: {}", registered.term(), st.ToString());
   }
   Abandon(registered);
+  {
+    MutexLock lock(&mu_);
+    resource_url_ = ResolveResourceUrl(registered.resource_url(), address);
+  }
 
   absl::flat_hash_map<int64_t, int64_t> master_log_bytes;
   for (const v1::HeldRun& run : registered.master_log_bytes()) {

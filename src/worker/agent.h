@@ -27,6 +27,8 @@
 #include "grpcpp/client_context.h"
 #include "hera/v1/worker.pb.h"
 #include "worker/background_kills.h"
+#include "worker/download_stage.h"
+#include "worker/fetch_downloads.h"
 #include "worker/held_runs.h"
 #include "worker/machine_metrics.h"
 #include "worker/outgoing_queue.h"
@@ -49,6 +51,9 @@ struct AgentOptions {
   std::string id;           // empty: generated once and kept in <data_dir>/worker_id
   absl::Duration kill_grace = absl::Seconds(5);  // SIGTERM -> SIGKILL on cancel and timeout
   exec::KillCommands kill_commands;  // for the YARN/MapReduce jobs a cancelled run started
+  // How `download[...]` files are fetched before a run starts (hdfs command, timeout). The
+  // agent adds the cluster token and the master's URL (Registered.resource_url) for hera://.
+  FetchOptions fetch;
 };
 
 // Thread-safety: Run() blocks on one thread; Stop() may be called from any thread (also before
@@ -100,6 +105,11 @@ class WorkerAgent final : public exec::RunListener {
   void HandleDispatch(const v1::Dispatch& dispatch);
   void HandleCancel(int64_t run_id);
   void Refuse(int64_t run_id, const std::string& reason);
+  // Fetches the run's downloads on the download stage, then starts `spec`; a failed or
+  // cancelled fetch ends the run with its reason instead.
+  void FetchAndStart(exec::RunSpec spec,
+                     const std::vector<std::pair<std::string, std::string>>& downloads,
+                     uint64_t term);
   // Records a result of a run that never reached the runner, then reports it.
   void ReportResult(const core::RunResult& result, uint64_t term, int64_t log_bytes);
   bool InOutbox(int64_t run_id) const;
@@ -145,8 +155,14 @@ class WorkerAgent final : public exec::RunListener {
   // Runs killed because the worker stops: retried by the master too, not cancelled.
   std::set<int64_t> stopped_runs_ ABSL_GUARDED_BY(mu_);
 
+  // The current master's URL for hera:// downloads (Registered.resource_url, its wildcard
+  // host replaced by the one this worker reached it at); empty before the first registration.
+  std::string resource_url_ ABSL_GUARDED_BY(mu_);
+
   // Last: destroyed first, since its thread calls the listener, which uses everything above.
   std::unique_ptr<exec::JobRunner> runner_;
+  // After runner_: destroyed before it, as its threads hand runs to the runner.
+  std::unique_ptr<DownloadStage> downloads_;
 };
 
 }  // namespace hera::worker

@@ -2,6 +2,8 @@
 #include <spdlog/spdlog.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/mutex_lock.h"
+#include "exec/run_setup.h"
 #include "rpc/convert.h"
 #include "worker/agent.h"
 #include "worker/job_command.h"
@@ -74,6 +76,10 @@ void WorkerAgent::HandleDispatch(const v1::Dispatch& dispatch) {
   spec.work_dir = WorkDirOf(options_.data_dir, run);
   spec.timeout = absl::Seconds(order->timeout_s);
   held_.Add(run, dispatch.term(), spec.work_dir);
+  if (!order->downloads.empty()) {
+    FetchAndStart(std::move(spec), order->downloads, dispatch.term());
+    return;
+  }
   if (absl::Status st = runner_->Start(std::move(spec)); !st.ok()) {
     held_.Remove(run);
     core::RunResult result;
@@ -95,9 +101,49 @@ void WorkerAgent::HandleCancel(int64_t run) {
   spdlog::info("run {}: cancel for a run this worker does not run; ignored", run);
 }
 
+void WorkerAgent::FetchAndStart(exec::RunSpec spec,
+                                const std::vector<std::pair<std::string, std::string>>& downloads,
+                                uint64_t term) {
+  FetchJob job;
+  job.downloads = downloads;
+  job.work_dir = spec.work_dir;
+  job.reserved_names = {spec.script_name};
+  FetchOptions fetch = options_.fetch;
+  fetch.token = options_.token;
+  {
+    MutexLock lock(&mu_);
+    fetch.resource_url = resource_url_;
+  }
+  // An hdfs client sees what the job will see (HADOOP_USER_NAME from its configs, say).
+  fetch.env = exec::MergeEnvironment(exec::CurrentEnvironment(), spec.env);
+  const int64_t run = spec.run_id;
+  downloads_->Submit(
+      run, std::move(job), std::move(fetch),
+      [this, run, term, spec = std::move(spec)](absl::Status fetched) mutable {
+        if (fetched.ok()) {
+          if (absl::Status st = runner_->Start(std::move(spec)); !st.ok()) {
+            held_.Remove(run);
+            core::RunResult result;
+            result.run_id = run;
+            result.error = std::string(st.message());
+            result.ended_at = clock_->Now();
+            ReportResult(result, term, 0);
+          }
+          return;
+        }
+        // As if the runner had ended it unspawned: fenced, stopped and abandoned runs are
+        // told apart there.
+        exec::Outcome outcome;
+        outcome.how = exec::SpawnFailed{std::string(fetched.message())};
+        outcome.cancelled = absl::IsCancelled(fetched);
+        OnFinished(run, outcome);
+      });
+}
+
 void WorkerAgent::KillRun(int64_t run) {
   std::vector<std::string> external = held_.ExternalJobIds(run);
-  runner_->Cancel(run);
+  // A run still fetching is the stage's to end; one it handed on is the runner's.
+  if (!downloads_->Cancel(run)) runner_->Cancel(run);
   kills_->Launch(run, std::move(external));
 }
 

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "exec/run_ledger.h"
+#include "exec/run_setup.h"
 #include "worker/job_command.h"
 
 namespace hera::worker {
@@ -22,12 +23,15 @@ absl::StatusOr<std::unique_ptr<LocalWorker>> LocalWorker::Create(
   auto runner = exec::JobRunner::Create(worker.get(), runner_options);
   if (!runner.ok()) return runner.status();
   worker->runner_ = *std::move(runner);
+  worker->downloads_ = std::make_unique<DownloadStage>();
   return worker;
 }
 
 LocalWorker::~LocalWorker() { Shutdown(); }
 
 void LocalWorker::Shutdown() {
+  // Fetching runs first: a fetch that ends must not hand its run to a stopped runner.
+  if (downloads_) downloads_->Shutdown();
   if (runner_) runner_->Shutdown();
 }
 
@@ -46,12 +50,44 @@ void LocalWorker::Dispatch(const std::string&, const core::DispatchOrder& order)
   spec.env = order.env;
   spec.work_dir = absl::StrCat(options_.data_dir, "/work/", order.run_id);
   spec.timeout = absl::Seconds(order.timeout_s);
+  if (!order.downloads.empty()) {
+    FetchAndStart(std::move(spec), order.downloads);
+    return;
+  }
   if (auto st = runner_->Start(std::move(spec)); !st.ok()) {
     ReportFailedStart(order.run_id, std::string(st.message()));
   }
 }
 
-void LocalWorker::Cancel(const std::string&, core::RunId run) { runner_->Cancel(run); }
+void LocalWorker::FetchAndStart(exec::RunSpec spec,
+                                const std::vector<std::pair<std::string, std::string>>& downloads) {
+  FetchJob job;
+  job.downloads = downloads;
+  job.work_dir = spec.work_dir;
+  job.reserved_names = {spec.script_name};
+  FetchOptions fetch = options_.fetch;
+  // An hdfs client sees what the job will see (HADOOP_USER_NAME from its configs, say).
+  fetch.env = exec::MergeEnvironment(exec::CurrentEnvironment(), spec.env);
+  const int64_t run = spec.run_id;
+  downloads_->Submit(run, std::move(job), std::move(fetch),
+                     [this, run, spec = std::move(spec)](absl::Status fetched) mutable {
+                       if (fetched.ok()) {
+                         if (auto st = runner_->Start(std::move(spec)); !st.ok()) {
+                           ReportFailedStart(run, std::string(st.message()));
+                         }
+                         return;
+                       }
+                       exec::Outcome outcome;
+                       outcome.how = exec::SpawnFailed{std::string(fetched.message())};
+                       outcome.cancelled = absl::IsCancelled(fetched);
+                       OnFinished(run, outcome);
+                     });
+}
+
+void LocalWorker::Cancel(const std::string&, core::RunId run) {
+  // A run still fetching is the stage's to end; one it handed on is the runner's.
+  if (!downloads_->Cancel(run)) runner_->Cancel(run);
+}
 
 void LocalWorker::ReportFailedStart(core::RunId run, const std::string& error) {
   core::RunResult result;

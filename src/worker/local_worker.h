@@ -11,6 +11,8 @@
 #include "common/clock.h"
 #include "core/ports.h"
 #include "exec/job_runner.h"
+#include "worker/download_stage.h"
+#include "worker/fetch_downloads.h"
 
 namespace hera::worker {
 
@@ -19,6 +21,9 @@ struct LocalWorkerOptions {
   std::string data_dir;  // work dirs in <data_dir>/work/<run>, the ledger in <data_dir>/ledger
   int slots = 8;         // runs at once; more dispatched runs wait in the worker, in order
   absl::Duration kill_grace = absl::Seconds(5);  // SIGTERM → SIGKILL on cancel and timeout
+  // How `download[...]` files are fetched before a run starts; hera:// through
+  // fetch.open_resource (the master's own store), set by whoever wires the worker.
+  FetchOptions fetch;
 };
 
 class LocalWorker final : public core::WorkerPort, public exec::RunListener {
@@ -51,12 +56,18 @@ class LocalWorker final : public core::WorkerPort, public exec::RunListener {
   LocalWorker(LocalWorkerOptions options, const Clock* clock)
       : options_(std::move(options)), clock_(clock) {}
   void ReportFailedStart(core::RunId run, const std::string& error);
+  // Fetches the order's downloads on the download stage, then starts `spec`; a failed or
+  // cancelled fetch ends the run with its reason instead.
+  void FetchAndStart(exec::RunSpec spec,
+                     const std::vector<std::pair<std::string, std::string>>& downloads);
 
   const LocalWorkerOptions options_;
   const Clock* const clock_;
   core::RunReports* reports_ = nullptr;
   std::vector<int64_t> leftovers_;
   std::unique_ptr<exec::JobRunner> runner_;
+  // After runner_: destroyed first, as its threads hand runs to the runner.
+  std::unique_ptr<DownloadStage> downloads_;
 };
 
 }  // namespace hera::worker
