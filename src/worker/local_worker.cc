@@ -1,11 +1,10 @@
 #include "worker/local_worker.h"
 
-#include <variant>
-
 #include "absl/strings/str_cat.h"
 #include "exec/run_ledger.h"
 #include "exec/run_setup.h"
 #include "worker/job_command.h"
+#include "worker/result_record.h"
 
 namespace hera::worker {
 
@@ -106,20 +105,7 @@ void LocalWorker::OnOutput(int64_t run_id, int64_t offset, std::string_view byte
 }
 
 void LocalWorker::OnFinished(int64_t run_id, const exec::Outcome& outcome) {
-  core::RunResult result;
-  result.run_id = run_id;
-  result.ended_at = clock_->Now();
-  result.timed_out = outcome.timed_out;
-  result.cancelled = outcome.cancelled;
-  if (const auto* exited = std::get_if<exec::Exited>(&outcome.how)) {
-    result.exit_code = exited->code;
-  } else if (const auto* signaled = std::get_if<exec::Signaled>(&outcome.how)) {
-    result.signal = signaled->signal;
-  } else if (const auto* failed = std::get_if<exec::SpawnFailed>(&outcome.how);
-             failed && !outcome.cancelled) {
-    result.error = failed->error;  // a run cancelled before it spawned is just cancelled
-  }
-  reports_->OnRunFinished(options_.id, result);
+  reports_->OnRunFinished(options_.id, ResultOf(run_id, outcome, clock_->Now()));
 }
 
 }  // namespace hera::worker
