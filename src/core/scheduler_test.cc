@@ -2,42 +2,16 @@
 
 #include <gtest/gtest.h>
 
+#include "core/scheduler_fixture.h"
+
 namespace hera::core {
 namespace {
 
 using nlohmann::json;
 
-const absl::Time kNow = absl::FromUnixSeconds(1790000000);
+const absl::Time kNow = testing::kFixtureNow;
 
-class SchedulerTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    Effects fx;
-    ASSERT_TRUE(sched_.CreateGroup({{"name", "etl"}}, "alice", kNow, &fx).ok());
-  }
-  JobId AddJob(const std::string& name, json extra = json::object()) {
-    extra["name"] = name;
-    extra["group_id"] = 1;
-    extra["script"] = "true";
-    Effects fx;
-    auto job = sched_.CreateJob(extra, "alice", kNow, &fx);
-    EXPECT_TRUE(job.ok()) << job.status();
-    return job->id;
-  }
-  RunId StartRun(JobId job, Effects* fx) {
-    auto t = sched_.RunJob(job, Trigger::kManual, "alice", kNow, fx);
-    EXPECT_TRUE(t.ok()) << t.status();
-    return t->run_id;
-  }
-  static RunResult Exit(RunId id, int code) {
-    RunResult r;
-    r.run_id = id;
-    r.exit_code = code;
-    r.ended_at = kNow + absl::Seconds(1);
-    return r;
-  }
-  Scheduler sched_;
-};
+class SchedulerTest : public testing::SchedulerFixture {};
 
 TEST_F(SchedulerTest, ManualRunIsQueuedThenDispatchedToAFreeSlot) {
   const JobId job = AddJob("a");

@@ -3,34 +3,20 @@
 #include <gtest/gtest.h>
 
 #include "core/scheduler.h"
+#include "core/scheduler_fixture.h"
 
 namespace hera::core {
 namespace {
 
 using nlohmann::json;
 
-const absl::Time kNow = absl::FromUnixSeconds(1790000000);
+const absl::Time kNow = testing::kFixtureNow;
 
-class SchedulerWorkersTest : public ::testing::Test {
+class SchedulerWorkersTest : public testing::SchedulerFixture {
  protected:
   void SetUp() override {
-    Effects fx;
-    ASSERT_TRUE(sched_.CreateGroup({{"name", "etl"}}, "alice", kNow, &fx).ok());
+    SchedulerFixture::SetUp();
     sched_.SetKnownHostGroups({"default", "spark"});
-  }
-  JobId AddJob(const std::string& name, json extra = json::object()) {
-    extra["name"] = name;
-    extra["group_id"] = 1;
-    extra["script"] = "true";
-    Effects fx;
-    auto job = sched_.CreateJob(extra, "alice", kNow, &fx);
-    EXPECT_TRUE(job.ok()) << job.status();
-    return job->id;
-  }
-  RunId StartRun(JobId job, Effects* fx) {
-    auto t = sched_.RunJob(job, Trigger::kManual, "alice", kNow, fx);
-    EXPECT_TRUE(t.ok()) << t.status();
-    return t->run_id;
   }
   static WorkerSlots Worker(const std::string& id, int slots,
                             std::vector<std::string> groups = {"default"}) {
@@ -41,19 +27,11 @@ class SchedulerWorkersTest : public ::testing::Test {
     return w;
   }
   // run id -> worker of every dispatch in `fx`.
-  static RunResult Exit(RunId id, int code, absl::Time at = kNow) {
-    RunResult r;
-    r.run_id = id;
-    r.exit_code = code;
-    r.ended_at = at;
-    return r;
-  }
   static std::map<RunId, std::string> Placed(const Effects& fx) {
     std::map<RunId, std::string> out;
     for (const auto& [worker, order] : fx.dispatches) out[order.run_id] = worker;
     return out;
   }
-  Scheduler sched_;
 };
 
 TEST_F(SchedulerWorkersTest, LeastLoadedSpreadsRunsOverWorkers) {
