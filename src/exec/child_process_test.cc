@@ -6,10 +6,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cinttypes>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "exec/proc_stat.h"
 #include "exec/run_setup.h"
@@ -57,6 +60,12 @@ TEST(ChildProcessTest, OwnGroupDevNullStdinOnlyStdFds) {
   EXPECT_EQ(stat->pgrp, child->pid());
   EXPECT_EQ(child->pgid(), child->pid());
 
+  // Until `sleep` is asleep, the dynamic loader may hold a library open on fd 3: wait for it.
+  for (int i = 0; i < 500; ++i) {
+    std::optional<ProcStat> now = ReadProcStat(child->pid());
+    if (now && now->state == 'S') break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
   std::string fd_dir = "/proc/" + std::to_string(child->pid()) + "/fd";
   EXPECT_EQ(Readlink(fd_dir + "/0"), "/dev/null");
   std::string pipe_name = Readlink(fd_dir + "/1");
