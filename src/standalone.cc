@@ -19,6 +19,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "cluster_token.h"
 #include "api/api_service.h"
 #include "api/auth.h"
 #include "api/http_server.h"
@@ -70,19 +71,6 @@ absl::Status WritePorts(const std::string& dir, int http, int grpc) {
   std::filesystem::rename(tmp, dir + "/ports.json", ec);
   if (ec) return absl::InternalError(absl::StrCat("cannot write ports.json: ", ec.message()));
   return absl::OkStatus();
-}
-
-// The cluster token from `path`, trimmed; an error names the file when it is missing or empty.
-absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
-  if (path.empty()) {
-    return absl::InvalidArgumentError("hera server needs --token-file (the cluster token)");
-  }
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read the token file ", path));
-  std::string token((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  token = std::string(absl::StripAsciiWhitespace(token));
-  if (token.empty()) return absl::InvalidArgumentError(absl::StrCat("the token file ", path, " is empty"));
-  return token;
 }
 
 // One more than the term of the previous start, kept in <dir>/term.

@@ -17,6 +17,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "cluster_token.h"
 #include "common/clock.h"
 #include "exec/ledger_guard.h"
 #include "worker/agent.h"
@@ -43,18 +44,6 @@ struct WorkerFlags {
 int Fail(const absl::Status& status) {
   std::fprintf(stderr, "hera worker: %s\n", std::string(status.message()).c_str());
   return 1;
-}
-
-// The cluster token from `path`, trimmed as the master trims its own (so both compare equal).
-absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read the token file ", path));
-  std::string token((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  token = std::string(absl::StripAsciiWhitespace(token));
-  if (token.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("the token file ", path, " is empty"));
-  }
-  return token;
 }
 
 int RunWorker(const WorkerFlags& flags) {
