@@ -29,7 +29,29 @@ class ApiError(Exception):
         self.body = body
 
 
-class Hera:
+class _Process:
+    """What a started `hera` process (server or worker) offers: its log's tail, stop, kill -9.
+    Subclasses set self.proc and self.log_path."""
+
+    def log_tail(self):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read()[-4000:]
+        except OSError:
+            return ""
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout)
+        return self.proc.returncode if self.proc else None
+
+    def kill9(self):
+        self.proc.kill()
+        self.proc.wait(10)
+
+
+class Hera(_Process):
     """One standalone server (or, with mode="server", a master node that serves remote
     workers) on free ports with its own data directory."""
 
@@ -84,21 +106,7 @@ class Hera:
         raise RuntimeError("hera did not write ports.json in time: " + self.server_log())
 
     def server_log(self):
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return f.read()[-4000:]
-        except OSError:
-            return ""
-
-    def stop(self, sig=signal.SIGTERM, timeout=30):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            self.proc.wait(timeout)
-        return self.proc.returncode if self.proc else None
-
-    def kill9(self):
-        self.proc.kill()
-        self.proc.wait(10)
+        return self.log_tail()
 
     def cleanup(self):
         self.stop()
@@ -185,7 +193,7 @@ class Hera:
         return pids
 
 
-class Worker:
+class Worker(_Process):
     """One `hera worker` process connected to a master (Hera with mode="server")."""
 
     def __init__(self, master, worker_id, host_groups=("default",), slots=4, token=None,
@@ -226,20 +234,7 @@ class Worker:
         raise AssertionError(f"worker {self.id} not online: {self.log()}")
 
     def log(self):
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return f.read()[-4000:]
-        except OSError:
-            return ""
-
-    def stop(self, sig=signal.SIGTERM, timeout=30):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            self.proc.wait(timeout)
-
-    def kill9(self):
-        self.proc.kill()
-        self.proc.wait(10)
+        return self.log_tail()
 
     def cleanup(self):
         self.stop()
