@@ -34,14 +34,19 @@ void ActionBook::Unlink(ActionId id, const Entry& entry) {
   timers_.erase({entry.action.scheduled_time, id});
 }
 
-void ActionBook::Put(const Action& action) {
-  auto it = actions_.find(action.id);
-  if (it != actions_.end()) Unlink(action.id, it->second);
+void ActionBook::Put(Action action) {
+  const ActionId id = action.id;
+  auto it = actions_.find(id);
+  if (it != actions_.end()) Unlink(id, it->second);
   Entry entry;
-  entry.action = action;
-  for (ActionId up : action.upstream) entry.unmet += Succeeded(up) ? 0 : 1;
-  Link(action.id, entry);
-  actions_[action.id] = std::move(entry);
+  entry.action = std::move(action);
+  for (ActionId up : entry.action.upstream) entry.unmet += Succeeded(up) ? 0 : 1;
+  Link(id, entry);
+  if (it != actions_.end()) {
+    it->second = std::move(entry);
+  } else {
+    actions_.emplace(id, std::move(entry));
+  }
 }
 
 void ActionBook::SetBlocked(ActionId id, const std::string& reason) {

@@ -14,6 +14,7 @@
 
 #include "absl/container/btree_map.h"
 #include "absl/container/btree_set.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/time/time.h"
 #include "core/action_planner.h"
 #include "core/model.h"
@@ -24,7 +25,9 @@ class ActionBook {
  public:
   // Adds or replaces `action`. Upstream ids not in the book count as unmet unless they were
   // declared succeeded with MarkExternalSuccess().
-  void Put(const Action& action);
+  void Put(Action action);
+  // Makes room for `n` more actions, so that planning millions at once does not rehash.
+  void Reserve(size_t n) { actions_.reserve(actions_.size() + n); }
   // Forgets action `id` (and its edges).
   void Remove(ActionId id);
   // An upstream action outside the book that is known to have succeeded.
@@ -68,11 +71,12 @@ class ActionBook {
   void Link(ActionId id, const Entry& entry);
   void Unlink(ActionId id, const Entry& entry);
 
-  std::unordered_map<ActionId, Entry> actions_;
+  // Node-based: callers keep Action pointers across inserts.
+  absl::node_hash_map<ActionId, Entry> actions_;
   // B-trees, not red-black trees: millions of actions are planned at start, and a node per
   // entry was most of that time (allocation and cache misses).
   absl::btree_map<ActionKey, ActionId> by_key_;
-  std::unordered_map<ActionId, std::vector<ActionId>> downstream_;
+  absl::node_hash_map<ActionId, std::vector<ActionId>> downstream_;
   absl::btree_set<std::pair<absl::Time, ActionId>> timers_;  // pending actions by time
   std::set<ActionId> external_success_;
   std::unordered_map<ActionId, std::string> blocked_;

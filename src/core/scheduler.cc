@@ -83,9 +83,10 @@ void Scheduler::Restore(StoredState state, absl::Time now, Effects* fx) {
     reruns_[batch.id] = std::move(batch);
   }
   std::map<ActionId, Action> standalone;  // actions of manual runs: not scheduled
+  book_.Reserve(state.unfinished_actions.size());
   for (auto& a : state.unfinished_actions) {
     if (a.job_id && catalog_.FindJob(a.job_id) && !a.manual) {
-      book_.Put(a);
+      book_.Put(std::move(a));
     } else {
       standalone[a.id] = std::move(a);
     }

@@ -85,14 +85,18 @@ void Scheduler::Replan(const std::vector<JobId>& changed, absl::Time now, Effect
   window_end_ = in.to;
 
   // Pass 1: every planned action gets its id; new ones are built here and stored once.
+  // ids[i] is the id of (*plan)[i]; id_of serves the upstream links of pass 2.
   absl::flat_hash_map<ActionKey, ActionId> id_of;
   id_of.reserve(plan->size());
+  std::vector<ActionId> ids;
+  ids.reserve(plan->size());
   std::vector<Action> created;
   created.reserve(plan->size());
   fx->batch.actions.reserve(fx->batch.actions.size() + plan->size());
   for (const PlannedAction& p : *plan) {
     if (auto id = book_.FindByKey(p.key)) {
-      id_of[p.key] = *id;
+      ids.push_back(*id);
+      id_of.emplace(p.key, *id);
       continue;
     }
     const Job* job = catalog_.FindJob(p.key.job);
@@ -107,15 +111,19 @@ void Scheduler::Replan(const std::vector<JobId>& changed, absl::Time now, Effect
       a.status = ActionStatus::kSkipped;
       a.reason = "skipped: the job was created or enabled after this time";
     }
-    id_of[p.key] = a.id;
+    ids.push_back(a.id);
+    id_of.emplace(p.key, a.id);
     created.push_back(std::move(a));
   }
+  book_.Reserve(created.size());
   // Pass 2: links. Started and finished actions keep the links they ran with; skipped ones
   // keep theirs too, as a recovery upstream may still reach them.
   std::vector<ActionId> touched;
+  touched.reserve(created.size());
   size_t next_created = 0;  // `plan` and `created` are both in (job, time) order
-  for (const PlannedAction& p : *plan) {
-    const ActionId id = id_of[p.key];
+  for (size_t i = 0; i < plan->size(); ++i) {
+    const PlannedAction& p = (*plan)[i];
+    const ActionId id = ids[i];
     std::vector<ActionId> upstream;
     upstream.reserve(p.upstream.size());
     for (const ActionKey& k : p.upstream) {
@@ -129,7 +137,7 @@ void Scheduler::Replan(const std::vector<JobId>& changed, absl::Time now, Effect
     if (next_created < created.size() && created[next_created].id == id) {
       Action& a = created[next_created++];
       a.upstream = std::move(upstream);
-      book_.Put(a);
+      book_.Put(std::move(a));
       book_.SetBlocked(id, p.blocked_reason);
       touched.push_back(id);
       continue;
@@ -141,16 +149,16 @@ void Scheduler::Replan(const std::vector<JobId>& changed, absl::Time now, Effect
     Action relinked = current;
     relinked.upstream = std::move(upstream);
     relinked.updated_at = now;
-    book_.Put(relinked);
+    book_.Put(std::move(relinked));
     touched.push_back(id);
   }
+  created.clear();
+  created.shrink_to_fit();
   // Pass 3: future actions that no longer match are removed; history stays.
-  std::set<ActionKey> planned_keys;
-  for (const auto& [key, id] : id_of) planned_keys.insert(key);
   for (JobId job : targets) {
     for (const Action* a : book_.OfJob(job)) {
       if (a->manual || a->scheduled_time < in.from || a->scheduled_time <= now) continue;
-      if (!NotStarted(a->status) || planned_keys.count({job, a->scheduled_time})) continue;
+      if (!NotStarted(a->status) || id_of.contains(ActionKey{job, a->scheduled_time})) continue;
       fx->batch.deleted_actions.push_back(a->id);
       book_.Remove(a->id);
     }
