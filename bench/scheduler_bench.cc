@@ -8,6 +8,7 @@
 #include <benchmark/benchmark.h>
 #include <malloc.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -125,9 +126,8 @@ void BM_CreateJobs(benchmark::State& state) {
 }
 BENCHMARK(BM_CreateJobs)->Arg(2000)->Arg(20000)->Unit(benchmark::kMillisecond);
 
-// A restart with 100,000 jobs (hourly, daily and chains 10 deep): load and plan the window.
-void BM_RestoreAndPlan(benchmark::State& state) {
-  const int n = static_cast<int>(state.range(0));
+// 100,000 jobs: hourly and daily roots, each followed by a chain of 9 dependent jobs.
+StoredState HundredThousandJobs(int n) {
   StoredState base;
   Group g;
   g.id = 1;
@@ -148,6 +148,12 @@ void BM_RestoreAndPlan(benchmark::State& state) {
     base.jobs.push_back(j);
   }
   base.max_ids = {1, n, 0, 0};
+  return base;
+}
+
+// A restart with 100,000 jobs (hourly, daily and chains 10 deep): load and plan the window.
+void BM_RestoreAndPlan(benchmark::State& state) {
+  const StoredState base = HundredThousandJobs(static_cast<int>(state.range(0)));
   size_t actions = 0;
   double bytes_per_action = 0;
   for (auto _ : state) {
@@ -172,6 +178,46 @@ void BM_RestoreAndPlan(benchmark::State& state) {
   state.counters["heap_B/action"] = bytes_per_action;
 }
 BENCHMARK(BM_RestoreAndPlan)->Arg(100000)->Unit(benchmark::kMillisecond)->Iterations(1);
+
+// Midnight with 100,000 jobs: the next day's actions are planned while the engine goes on.
+// Reports the longest single Tick (the engine's pause) and the ticks it took.
+void BM_DayRollover(benchmark::State& state) {
+  const absl::Time before = absl::FromCivil(absl::CivilSecond(2026, 11, 23, 23, 59, 0),
+                                            absl::UTCTimeZone());
+  std::vector<double> tick_ms;
+  size_t planned = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    auto sched = std::make_unique<Scheduler>(absl::UTCTimeZone());
+    {
+      Effects fx;
+      sched->Restore(HundredThousandJobs(static_cast<int>(state.range(0))), before, &fx);
+      sched->Tick(before, &fx);
+    }
+    state.ResumeTiming();
+    absl::Time now = before + absl::Minutes(1);
+    tick_ms.clear();
+    planned = 0;
+    do {
+      Effects fx;
+      const absl::Time t0 = absl::Now();
+      sched->Tick(now, &fx);
+      tick_ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - t0));
+      planned += fx.batch.actions.size();
+      now += absl::Milliseconds(1);
+    } while (sched->NextWakeTime() && *sched->NextWakeTime() <= now);
+    state.PauseTiming();
+    sched.reset();
+    state.ResumeTiming();
+  }
+  state.counters["first_tick_ms"] = tick_ms.front();
+  state.counters["ticks"] = static_cast<double>(tick_ms.size());
+  std::sort(tick_ms.begin(), tick_ms.end());
+  state.counters["longest_tick_ms"] = tick_ms.back();
+  state.counters["median_tick_ms"] = tick_ms[tick_ms.size() / 2];
+  state.counters["actions_written"] = static_cast<double>(planned);
+}
+BENCHMARK(BM_DayRollover)->Arg(100000)->Unit(benchmark::kMillisecond)->Iterations(1);
 
 }  // namespace
 }  // namespace hera::core

@@ -1,5 +1,8 @@
 #include "core/catalog.h"
 
+#include <algorithm>
+
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/job_graph.h"
@@ -240,6 +243,37 @@ std::vector<JobId> Catalog::WithDownstream(JobId id) const {
     if (it == dependents_.end()) continue;
     for (JobId down : it->second) {
       if (seen.insert(down).second) out.push_back(down);
+    }
+  }
+  return out;
+}
+
+std::vector<JobId> Catalog::UpstreamFirst() const {
+  // Kahn's algorithm over the dependents index: a job is placed once its last upstream is.
+  absl::flat_hash_map<JobId, int> waiting_for;
+  waiting_for.reserve(jobs_.size());
+  std::vector<JobId> out;
+  out.reserve(jobs_.size());
+  std::vector<JobId> ups;
+  for (const auto& [id, job] : jobs_) {
+    ups.clear();
+    for (const auto& d : job.schedule.depends_on) {
+      if (d.job_id != id && jobs_.count(d.job_id)) ups.push_back(d.job_id);
+    }
+    std::sort(ups.begin(), ups.end());
+    const auto n = std::unique(ups.begin(), ups.end()) - ups.begin();
+    if (n == 0) {
+      out.push_back(id);
+    } else {
+      waiting_for[id] = static_cast<int>(n);
+    }
+  }
+  for (size_t i = 0; i < out.size(); ++i) {
+    auto it = dependents_.find(out[i]);
+    if (it == dependents_.end()) continue;
+    for (JobId down : it->second) {
+      auto w = waiting_for.find(down);
+      if (w != waiting_for.end() && --w->second == 0) out.push_back(down);
     }
   }
   return out;

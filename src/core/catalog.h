@@ -34,6 +34,8 @@ class Catalog {
   std::vector<JobId> Dependents(JobId id) const;
   // `id` and every job downstream of it, transitively. O(what it returns).
   std::vector<JobId> WithDownstream(JobId id) const;
+  // Every job id, each after the jobs it depends on (saves refuse cycles). O(V + E).
+  std::vector<JobId> UpstreamFirst() const;
 
   // Validates `body` as a new group and returns it (id `id`), without changing the catalog.
   absl::StatusOr<Group> PrepareNewGroup(GroupId id, const nlohmann::json& body,

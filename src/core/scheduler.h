@@ -4,6 +4,7 @@
 // appends the writes and orders it decided to `*fx`; a method that returns an error has changed
 // nothing. Not thread-safe: only the engine thread uses it.
 
+#include <deque>
 #include <map>
 #include <optional>
 #include <set>
@@ -228,6 +229,11 @@ class Scheduler {
   // --- actions (scheduler_actions.cc) ---
   // Replans the actions of `jobs` and everything downstream of them over the window.
   void Replan(const std::vector<JobId>& jobs, absl::Time now, Effects* fx);
+  // Plans exactly `targets` over the window (their upstreams' actions must be there already).
+  void PlanJobs(const std::set<JobId>& targets, absl::Time now, Effects* fx);
+  // Midnight: forgets the next jobs' finished actions that left the window and plans their
+  // new day, a slice per Tick, so the engine never stops for the whole catalog at once.
+  void RollOverSlice(absl::Time now, Effects* fx);
   // Starts `id` if it is due and every upstream succeeded; otherwise marks it waiting.
   void Evaluate(ActionId id, absl::Time now, Effects* fx);
   // Creates the run of `action_id`'s attempt `attempt` and queues it (after `not_before`).
@@ -256,6 +262,8 @@ class Scheduler {
   Catalog catalog_;
   ActionBook book_;
   absl::Time window_end_ = absl::InfinitePast();  // actions are planned up to here
+  // Jobs whose new day is still to plan after midnight, each after its upstreams.
+  std::deque<JobId> rollover_;
   absl::Time restored_at_ = absl::InfinitePast();  // due times before it were missed
   bool missed_applied_ = true;  // false until the first Tick after Restore
   MaxIds ids_;

@@ -49,11 +49,37 @@ void Scheduler::Replan(const std::vector<JobId>& changed, absl::Time now, Effect
   std::set<JobId> targets;
   if (changed.empty()) {
     for (JobId id : catalog_.JobIds()) targets.insert(id);
+    rollover_.clear();  // planned here, all of them
   } else {
+    // A save during a rollover links to its upstreams' new day: finish planning that first.
+    while (!rollover_.empty()) RollOverSlice(now, fx);
     for (JobId id : changed) {
       for (JobId j : catalog_.WithDownstream(id)) targets.insert(j);
     }
   }
+  PlanJobs(targets, now, fx);
+}
+
+void Scheduler::RollOverSlice(absl::Time now, Effects* fx) {
+  // A few thousand actions: about ten milliseconds per Tick on a small machine.
+  constexpr size_t kJobsPerSlice = 200;
+  const absl::Time keep_from = WindowStart(now);
+  std::set<JobId> slice;
+  while (!rollover_.empty() && slice.size() < kJobsPerSlice) {
+    const JobId job = rollover_.front();
+    rollover_.pop_front();
+    if (!catalog_.FindJob(job)) continue;  // deleted since midnight
+    for (const Action* a : book_.OfJob(job)) {
+      if (a->scheduled_time >= keep_from || !IsTerminal(a->status)) continue;
+      if (a->status == ActionStatus::kSuccess) book_.MarkExternalSuccess(a->id);
+      book_.Remove(a->id);
+    }
+    slice.insert(job);
+  }
+  if (!slice.empty()) PlanJobs(slice, now, fx);
+}
+
+void Scheduler::PlanJobs(const std::set<JobId>& targets, absl::Time now, Effects* fx) {
   PlanInput in;
   in.from = StartOfDay(now, tz_, 0);
   in.to = WindowEnd(now);
@@ -314,21 +340,16 @@ void Scheduler::AfterRun(const ActiveRun& ended, absl::Time now, Effects* fx) {
 }
 
 void Scheduler::Tick(absl::Time now, Effects* fx) {
-  if (window_end_ == absl::InfinitePast() || now >= StartOfDay(window_end_, tz_, -1)) {
-    // Midnight: plan tomorrow, forget what fell out of the window.
-    const absl::Time keep_from = WindowStart(now);
-    std::vector<ActionId> old;
-    for (JobId job : catalog_.JobIds()) {
-      for (const Action* a : book_.OfJob(job)) {
-        if (a->scheduled_time < keep_from && IsTerminal(a->status)) old.push_back(a->id);
-      }
-    }
-    for (ActionId id : old) {
-      if (book_.Find(id)->status == ActionStatus::kSuccess) book_.MarkExternalSuccess(id);
-      book_.Remove(id);
-    }
+  if (window_end_ == absl::InfinitePast()) {
     Replan({}, now, fx);
+  } else if (now >= StartOfDay(window_end_, tz_, -1)) {
+    // Midnight: today's actions were planned yesterday; the new tomorrow is a day away, so
+    // it is planned in slices over the next ticks, upstream jobs before their dependents.
+    const std::vector<JobId> order = catalog_.UpstreamFirst();
+    rollover_.assign(order.begin(), order.end());
+    window_end_ = WindowEnd(now);
   }
+  if (!rollover_.empty()) RollOverSlice(now, fx);
   std::vector<ActionId> due = book_.TakeDue(now);
   if (!missed_applied_) {
     // Times that came while no master was up follow each job's missed-times policy.
@@ -372,6 +393,7 @@ std::optional<absl::Time> Scheduler::NextWakeTime() const {
   std::optional<absl::Time> next;
   auto consider = [&next](absl::Time t) { next = next ? std::min(*next, t) : t; };
   if (window_end_ != absl::InfinitePast()) consider(StartOfDay(window_end_, tz_, -1));
+  if (!rollover_.empty()) consider(absl::InfinitePast());  // the next slice, right away
   if (auto due = book_.NextDue()) consider(*due);
   if (!delayed_.empty()) consider(delayed_.begin()->first);
   return next;

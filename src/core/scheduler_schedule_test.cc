@@ -363,6 +363,67 @@ TEST_F(ScheduleTest, MidnightPlansTheNextDay) {
   EXPECT_NE(ActionAt(job, At(6, 0, 25)), nullptr);
 }
 
+// 600 daily roots r0…r599 and d0…d599, d_i after r_i; r0 also waits for d599, so r0 (the
+// lowest id) can only be planned after the highest one.
+class RolloverTest : public ScheduleTest {
+ protected:
+  void SetUp() override {
+    ScheduleTest::SetUp();
+    for (int i = 0; i < kPairs; ++i) {
+      roots_.push_back(AddJob("r" + std::to_string(i), {{"schedule", {{"cron", "0 0 6 * * ?"}}}}));
+    }
+    for (int i = 0; i < kPairs; ++i) {
+      deps_.push_back(AddJob("d" + std::to_string(i),
+                             {{"schedule", {{"depends_on", {{{"job_id", roots_[i]}}}}}}}));
+    }
+    Effects fx;
+    ASSERT_TRUE(sched_
+                    .UpdateJob(roots_[0],
+                               {{"schedule", {{"cron", "0 0 6 * * ?"},
+                                              {"depends_on", {{{"job_id", deps_.back()}}}}}}},
+                               "alice", now_, &fx)
+                    .ok());
+  }
+  // Jobs without their action of 6:00 on the 25th.
+  int Unplanned() const {
+    int n = 0;
+    for (JobId j : roots_) n += ActionAt(j, At(6, 0, 25)) == nullptr;
+    for (JobId j : deps_) n += ActionAt(j, At(6, 0, 25)) == nullptr;
+    return n;
+  }
+  static constexpr int kPairs = 600;
+  std::vector<JobId> roots_, deps_;
+};
+
+TEST_F(RolloverTest, MidnightPlansTheNewDayInSlicesEachJobAfterItsUpstreams) {
+  AdvanceTo(At(0, 0, 24));
+  // One tick planned a slice only, and asks to be called again at once.
+  EXPECT_GT(Unplanned(), 0);
+  EXPECT_LT(Unplanned(), 2 * kPairs);
+  ASSERT_TRUE(sched_.NextWakeTime().has_value());
+  EXPECT_LE(*sched_.NextWakeTime(), now_);
+  for (int i = 0; i < 10 && *sched_.NextWakeTime() <= now_; ++i) AdvanceTo(now_);
+  EXPECT_EQ(Unplanned(), 0);
+  EXPECT_GT(*sched_.NextWakeTime(), now_);
+  // Every link points at the upstream's action of the same new day.
+  const Action* r0 = ActionAt(roots_[0], At(6, 0, 25));
+  EXPECT_EQ(r0->upstream, std::vector<ActionId>{ActionAt(deps_.back(), At(6, 0, 25))->id});
+  for (int i = 0; i < kPairs; ++i) {
+    EXPECT_EQ(ActionAt(deps_[i], At(6, 0, 25))->upstream,
+              std::vector<ActionId>{ActionAt(roots_[i], At(6, 0, 25))->id});
+  }
+}
+
+TEST_F(RolloverTest, ASaveDuringTheRolloverFinishesItFirst) {
+  AdvanceTo(At(0, 0, 24));
+  ASSERT_GT(Unplanned(), 0);
+  Effects fx;
+  ASSERT_TRUE(sched_.UpdateJob(deps_[0], {{"priority", "high"}}, "alice", now_, &fx).ok());
+  EXPECT_EQ(Unplanned(), 0);
+  EXPECT_EQ(ActionAt(deps_[0], At(6, 0, 25))->upstream,
+            std::vector<ActionId>{ActionAt(roots_[0], At(6, 0, 25))->id});
+}
+
 TEST_F(ScheduleTest, MissedTimesFollowThePolicyAfterARestart) {
   const JobId all = AddJob("all", {{"schedule", {{"cron", "0 0 * * * ?"}}}});
   const JobId latest = AddJob("latest", {{"schedule", {{"cron", "0 0 * * * ?"}}},
