@@ -16,7 +16,9 @@
 
 namespace hera::core {
 
-// Everything one engine tick changes. Upserts replace the whole row by id.
+// Everything one engine tick changes. Upserts replace the whole row by id, except for what
+// places an action or a run: an action's job and scheduled time, and a run's job, action and
+// queued time, are fixed when first written (the scheduler never changes them).
 struct WriteBatch {
   std::vector<Group> groups;
   std::vector<GroupId> deleted_groups;

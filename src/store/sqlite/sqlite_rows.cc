@@ -210,11 +210,13 @@ absl::StatusOr<core::JobRevision> ReadRevision(const Statement& s) {
 const char kActionColumns[] =
     "id, job_id, scheduled_time, status, job_version, upstream, reason, created_at, updated_at,"
     " manual";
+// An action's job and time, and a run's job, action and queue time, are fixed once written
+// (core/store.h): leaving them out of DO UPDATE keeps SQLite from rewriting the indexes on
+// them at every status change, which was most of the pages a run's commits wrote.
 const char kUpsertAction[] =
     "INSERT INTO actions (id, job_id, scheduled_time, status, job_version, upstream, reason,"
     " created_at, updated_at, manual) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT (id) DO UPDATE SET manual = excluded.manual,"
-    " job_id = excluded.job_id, scheduled_time = excluded.scheduled_time,"
     " status = excluded.status, job_version = excluded.job_version,"
     " upstream = excluded.upstream, reason = excluded.reason,"
     " created_at = excluded.created_at, updated_at = excluded.updated_at";
@@ -266,12 +268,11 @@ const char kUpsertRun[] =
     "INSERT INTO runs (id, job_id, action_id, trigger, status, attempt, job_version, worker,"
     " created_by, queued_at, started_at, ended_at, exit_code, signal, message)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
-    " job_id = excluded.job_id, action_id = excluded.action_id, trigger = excluded.trigger,"
-    " status = excluded.status, attempt = excluded.attempt,"
+    " trigger = excluded.trigger, status = excluded.status, attempt = excluded.attempt,"
     " job_version = excluded.job_version, worker = excluded.worker,"
-    " created_by = excluded.created_by, queued_at = excluded.queued_at,"
-    " started_at = excluded.started_at, ended_at = excluded.ended_at,"
-    " exit_code = excluded.exit_code, signal = excluded.signal, message = excluded.message";
+    " created_by = excluded.created_by, started_at = excluded.started_at,"
+    " ended_at = excluded.ended_at, exit_code = excluded.exit_code, signal = excluded.signal,"
+    " message = excluded.message";
 
 void BindRun(const core::Run& r, Statement* s) {
   s->BindInt(1, r.id);
