@@ -5,7 +5,6 @@
 #include <signal.h>
 #include <spawn.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,46 +12,10 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/string_view.h"
+#include "exec/program_lookup.h"
 
 namespace hera::exec {
 namespace {
-
-// Used when the child's environment has no PATH, like execvp's default.
-constexpr absl::string_view kDefaultPath = "/usr/local/bin:/usr/bin:/bin";
-
-absl::string_view EnvValue(const std::vector<std::string>& env, absl::string_view key) {
-  for (const std::string& entry : env) {
-    absl::string_view e = entry;
-    if (e.size() > key.size() && e[key.size()] == '=' && e.substr(0, key.size()) == key) {
-      return e.substr(key.size() + 1);
-    }
-  }
-  return {};
-}
-
-bool IsExecutableFile(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
-}
-
-// Resolves `name` like execvp would, but against the child's PATH (posix_spawnp would use the
-// worker's). Relative PATH entries are resolved against `cwd`, where the child will run.
-absl::StatusOr<std::string> FindProgram(const std::string& name,
-                                        const std::vector<std::string>& env,
-                                        const std::string& cwd) {
-  if (name.empty()) return absl::InvalidArgumentError("empty program name");
-  if (name.find('/') != std::string::npos) return name;
-  absl::string_view path = EnvValue(env, "PATH");
-  if (path.empty()) path = kDefaultPath;
-  for (absl::string_view dir : absl::StrSplit(path, ':')) {
-    std::string candidate = absl::StrCat(dir.empty() ? "." : dir, "/", name);
-    std::string check = candidate[0] == '/' ? candidate : absl::StrCat(cwd, "/", candidate);
-    if (IsExecutableFile(check)) return candidate;
-  }
-  return absl::NotFoundError(absl::StrCat(name, ": not found in PATH"));
-}
 
 std::vector<char*> CStrings(const std::vector<std::string>& strings) {
   std::vector<char*> out;
@@ -86,7 +49,8 @@ absl::StatusOr<ChildProcess> ChildProcess::Spawn(const std::vector<std::string>&
                                                  const std::vector<std::string>& env,
                                                  const std::string& cwd, int output_fd) {
   if (argv.empty()) return absl::InvalidArgumentError("empty argv");
-  absl::StatusOr<std::string> program = FindProgram(argv[0], env, cwd);
+  absl::StatusOr<std::string> program =
+      ProgramLookup::Shared().Find(argv[0], env, cwd, absl::Now());
   if (!program.ok()) return program.status();
 
   // The file actions below first open /dev/null onto fd 0, then dup onto 1 and 2; an
