@@ -15,7 +15,9 @@ submission (W1, W4) or the first recovery (W2, W3). Wall time is read from the r
 Rows `peer workload variant rep wall_s tasks note` go to $RESULTS_DIR/hera.tsv (default: a new
 bench/e2e/results/<UTC time>/ per invocation), the format of /work/shared/bench/peers, so
 peers/common/summarize.py merges them. --peers also runs peers/ninja/run.sh and peers/make/run.sh
-(REPS as here) into the same directory, then prints the summary and the ratios to ninja.
+into the same directory, and make with every task as `bash s.sh` (peer make-bash: the floor for
+shell jobs, which run through bash), one rep of each after each rep of Hera so that the machine's
+drift hits all alike; then it prints the summary and the ratios to ninja and to make-bash.
 Python 3 standard library only.
 """
 import argparse
@@ -477,7 +479,9 @@ def fs_type(path):
     return kind
 
 
-def run_hera(args, results):
+def run_hera(args, results, reps=None, to_delete=None):
+    """Hera's reps (default 1..--reps) of every workload; data dirs are deleted at the end, or
+    added to `to_delete` when the caller deletes them later."""
     rows = {}
     plan = []
     for wl in args.workloads:
@@ -485,8 +489,9 @@ def run_hera(args, results):
         for v in variants:
             plan.append((wl, v))
     roots = [args.tmp_root] + (["/dev/shm"] if args.tmpfs else [])
-    to_delete = []
-    for rep in range(1, args.reps + 1):
+    delete_here = to_delete is None
+    to_delete = [] if delete_here else to_delete
+    for rep in reps or range(1, args.reps + 1):
         for root, (wl, v) in [(r, p) for r in roots for p in plan]:
             fs = fs_type(root or tempfile.gettempdir())
             peer = "hera-tmpfs" if fs == "tmpfs" else "hera"
@@ -518,9 +523,43 @@ def run_hera(args, results):
                 record(results, peer, wl, var, rep, wall, TASKS[wl], note)
             rows.setdefault((peer, wl, var), []).append(wall)
             log(f"{peer:10} {wl:8} {var:22} rep={rep} wall_s={wall:.4f} tasks={TASKS[wl]} {note}")
-    for d in to_delete:
-        shutil.rmtree(d, ignore_errors=True)
+    if delete_here:
+        for d in to_delete:
+            shutil.rmtree(d, ignore_errors=True)
     return rows
+
+
+def run_bash_floor(args, results, reps=None):
+    """GNU make running every task as `bash s.sh` (s.sh holds the task's command): the DAG as
+    fast as this machine runs it when each task is a bash script, as Hera's shell jobs are.
+    make execs a recipe without metacharacters directly, so no /bin/sh stands in between
+    (ninja always adds one). Rows as peer 'make-bash'."""
+    sys.path.insert(0, os.path.join(PEERS, "common"))
+    from workloads import workload  # noqa: E402 (the peers' own definitions)
+    base = tempfile.mkdtemp(prefix="hera-bash-floor-")
+    try:
+        for wl in args.workloads:
+            tasks, cmd = workload(wl)
+            d = os.path.join(base, wl)
+            os.makedirs(d)
+            with open(os.path.join(d, "s.sh"), "w") as f:
+                f.write(cmd + "\n")
+            with open(os.path.join(d, "Makefile"), "w") as f:
+                f.write("all: " + " ".join(t for t, _ in tasks) + "\n")
+                f.write(".PHONY: all " + " ".join(t for t, _ in tasks) + "\n\n")
+                for tid, deps in tasks:
+                    f.write(f"{tid}:" + "".join(" " + x for x in deps) + "\n\t@bash s.sh\n")
+            jobs = "8" if wl == "W4" else str(args.slots)
+            make = ["make", "-r", "-s", "-C", d, "-j", jobs]
+            subprocess.run(make, check=True, stdout=subprocess.DEVNULL)  # warm-up
+            for rep in reps or range(1, args.reps + 1):
+                t0 = time.monotonic()
+                subprocess.run(make, check=True, stdout=subprocess.DEVNULL)
+                wall = time.monotonic() - t0
+                record(results, "make-bash", wl, f"j{jobs}", rep, wall, TASKS[wl],
+                       "each task `bash s.sh`, exec'd by make without /bin/sh")
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def load(results):
@@ -545,17 +584,22 @@ def derived(wl, med):
 
 def print_table(results):
     rows = load(results)
-    peers = sorted({k[0] for k in rows}, key=lambda p: {"hera": 0, "hera-tmpfs": 1, "ninja": 2, "make": 3}.get(p, 9))
+    order = {"hera": 0, "hera-tmpfs": 1, "ninja": 2, "make": 3, "make-bash": 4}
+    peers = sorted({k[0] for k in rows}, key=lambda p: order.get(p, 9))
     ninja = {k[1]: statistics.median(v) for k, v in rows.items() if k[0] == "ninja"}
-    print("\n| peer | workload | variant | runs | median wall s | derived | ratio to ninja |")
-    print("|---|---|---|---|---|---|---|")
+    floor = {k[1]: statistics.median(v) for k, v in rows.items() if k[0] == "make-bash"}
+    print("\n| peer | workload | variant | runs | median wall s | derived | ratio to ninja "
+          "| ratio to make-bash |")
+    print("|---|---|---|---|---|---|---|---|")
     for p in peers:
         for (peer, wl, var), v in sorted(rows.items()):
             if peer != p:
                 continue
             med = statistics.median(v)
             ratio = f"{med / ninja[wl]:.1f}x" if wl in ninja else "n/a"
-            print(f"| {peer} | {wl} | {var} | {len(v)} | {med:.3f} | {derived(wl, med)} | {ratio} |")
+            to_floor = f"{med / floor[wl]:.2f}x" if wl in floor else "n/a"
+            print(f"| {peer} | {wl} | {var} | {len(v)} | {med:.3f} | {derived(wl, med)} | {ratio} "
+                  f"| {to_floor} |")
 
 
 def main():
@@ -569,7 +613,8 @@ def main():
     ap.add_argument("--workers", type=int, default=0, help="run through `hera server` and this "
                     "many `hera worker` processes sharing --slots (0: hera standalone)")
     ap.add_argument("--hera", default=os.path.join(REPO, "build", "release", "hera"))
-    ap.add_argument("--peers", action="store_true", help="also run ninja and make into the same results")
+    ap.add_argument("--peers", action="store_true", help="also run ninja, make and make-bash (make "
+                    "running each task as `bash s.sh`) into the same results")
     ap.add_argument("--keep", action="store_true", help="keep the data dirs")
     ap.add_argument("--tmpfs", action="store_true", help="also run every workload with the data dir "
                     "on /dev/shm (rows as peer 'hera-tmpfs')")
@@ -587,16 +632,26 @@ def main():
         sys.exit(f"no hera binary at {args.hera}: build it (cmake --preset release && "
                  f"cmake --build --preset release)")
     t0 = time.time()
-    run_hera(args, results)
-    log(f"hera done in {time.time() - t0:.0f} s")
     if args.peers:
-        env = dict(os.environ, REPS=str(args.reps), RESULTS_DIR=results)
-        for peer in ("ninja", "make"):
-            subprocess.run(["bash", os.path.join(PEERS, peer, "run.sh"), *args.workloads],
-                           env=env, check=True)
+        # One rep of each peer after each rep of Hera: the machine's speed drifts over minutes,
+        # and a ratio means something only between runs made close together.
+        env = dict(os.environ, REPS="1", RESULTS_DIR=results)
+        to_delete = []
+        for rep in range(1, args.reps + 1):
+            run_hera(args, results, [rep], to_delete)
+            for peer in ("ninja", "make"):
+                subprocess.run(["bash", os.path.join(PEERS, peer, "run.sh"), *args.workloads],
+                               env=env, check=True)
+            run_bash_floor(args, results, [rep])
+        for d in to_delete:
+            shutil.rmtree(d, ignore_errors=True)
+        log(f"all reps done in {time.time() - t0:.0f} s")
         print("\n## summarize.py (peers' format)\n", flush=True)
         subprocess.run([sys.executable, os.path.join(PEERS, "common", "summarize.py")],
                        env=env, check=False)
+    else:
+        run_hera(args, results)
+        log(f"hera done in {time.time() - t0:.0f} s")
     print_table(results)
     log(f"total {time.time() - t0:.0f} s; rows in {results}")
 
