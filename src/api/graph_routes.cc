@@ -9,7 +9,6 @@
 #include "absl/strings/str_cat.h"
 #include "api/request_util.h"
 #include "common/time_format.h"
-#include "core/job_graph.h"
 #include "core/json_codec.h"
 #include "cron/cron_expr.h"
 
@@ -107,13 +106,6 @@ std::string Why(const core::Job& job, const core::Action* today, const Today& da
   return core::Name(today->status);
 }
 
-std::string PeriodOf(const core::Job& downstream, core::JobId upstream) {
-  for (const auto& d : downstream.schedule.depends_on) {
-    if (d.job_id == upstream) return core::Name(d.period);
-  }
-  return core::Name(core::DependencyPeriod::kNearest);
-}
-
 HttpResponse GraphOf(const ApiContext& c, HttpRequest& req) {
   HERA_TRY(int64_t root, PathId(req));
   std::string direction = "both";
@@ -126,42 +118,13 @@ HttpResponse GraphOf(const ApiContext& c, HttpRequest& req) {
   }
   HERA_TRY(int64_t depth, QueryInt(req, "depth", kDefaultDepth, 1, kMaxDepth));
 
-  // Built from the store on every call: fine for thousands of jobs. At 100k jobs the engine's
-  // in-memory graph (a snapshot handed to readers) would answer without reading every job.
-  HERA_TRY(std::vector<core::Job> jobs, c.store->ListAllJobs());
-  std::unordered_map<core::JobId, const core::Job*> by_id;
-  std::vector<const core::Job*> ptrs;
-  by_id.reserve(jobs.size());
-  ptrs.reserve(jobs.size());
-  for (const auto& j : jobs) {
-    by_id[j.id] = &j;
-    ptrs.push_back(&j);
-  }
-  if (!by_id.contains(root)) {
-    return ErrorResponse(absl::NotFoundError(absl::StrCat("job ", root, " does not exist")));
-  }
-  const core::JobGraph graph = core::JobGraph::FromJobs(ptrs);
-
-  struct Node {
-    core::JobId id;
-    int depth;
-    const char* side;
-  };
-  std::vector<Node> nodes = {{root, 0, "root"}};
-  const int max_depth = static_cast<int>(depth);
-  if (direction != "down") {
-    for (const auto& r : graph.UpstreamClosure(root, max_depth)) {
-      nodes.push_back({r.job, r.depth, "up"});
-    }
-  }
-  if (direction != "up") {
-    for (const auto& r : graph.DownstreamClosure(root, max_depth)) {
-      nodes.push_back({r.job, r.depth, "down"});
-    }
-  }
-  std::erase_if(nodes, [&](const Node& n) { return !by_id.contains(n.id); });
+  // The nodes come from the engine's catalog and each node's actions from the store by job:
+  // the cost is the graph's, whatever the number of jobs.
+  HERA_TRY(std::vector<core::GraphNode> nodes,
+           c.engine->GraphAround(root, direction != "down", direction != "up",
+                                 static_cast<int>(depth)));
   std::unordered_set<core::JobId> in_graph;
-  for (const Node& n : nodes) in_graph.insert(n.id);
+  for (const core::GraphNode& n : nodes) in_graph.insert(n.job.id);
 
   Today day;
   day.tz = c.tz;
@@ -169,22 +132,34 @@ HttpResponse GraphOf(const ApiContext& c, HttpRequest& req) {
   const absl::CivilDay civil = absl::ToCivilDay(day.now, c.tz);
   day.start = absl::FromCivil(civil, c.tz);
   day.end = absl::FromCivil(civil + 1, c.tz);
-  // One read for every node: today's actions of all jobs, grouped by job.
-  HERA_TRY(std::vector<core::Action> actions, c.store->ListActionsBetween(day.start, day.end));
-  std::unordered_map<core::JobId, std::vector<const core::Action*>> today_of;
-  for (const auto& a : actions) today_of[a.job_id].push_back(&a);
+  // Today's actions of the nodes and of their upstream jobs, read once per job.
+  std::unordered_map<core::JobId, std::vector<core::Action>> today_of;
+  auto today_actions = [&](core::JobId job) -> absl::StatusOr<const std::vector<core::Action>*> {
+    auto it = today_of.find(job);
+    if (it == today_of.end()) {
+      auto actions = c.store->ListActions(job, day.start, day.end);
+      if (!actions.ok()) return actions.status();
+      it = today_of.emplace(job, *std::move(actions)).first;
+    }
+    return &it->second;
+  };
 
   json out_nodes = json::array();
   json out_edges = json::array();
-  for (const Node& n : nodes) {
-    const core::Job& job = *by_id.at(n.id);
-    const auto it = today_of.find(n.id);
-    const core::Action* today = it == today_of.end() ? nullptr : PickToday(it->second, day.now);
+  for (const core::GraphNode& n : nodes) {
+    const core::Job& job = n.job;
+    HERA_TRY(const std::vector<core::Action>* actions, today_actions(job.id));
+    std::vector<const core::Action*> ptrs;
+    for (const auto& a : *actions) ptrs.push_back(&a);
+    const core::Action* today = PickToday(ptrs, day.now);
     bool upstream_has_actions = false;
-    for (const core::JobId up : graph.upstream(n.id)) {
-      upstream_has_actions = upstream_has_actions || today_of.contains(up);
-      if (in_graph.contains(up)) {
-        out_edges.push_back({{"from", up}, {"to", n.id}, {"period", PeriodOf(job, up)}});
+    std::unordered_set<core::JobId> ups;
+    for (const auto& d : job.schedule.depends_on) {
+      if (!ups.insert(d.job_id).second) continue;
+      HERA_TRY(const std::vector<core::Action>* up_actions, today_actions(d.job_id));
+      upstream_has_actions = upstream_has_actions || !up_actions->empty();
+      if (in_graph.contains(d.job_id)) {
+        out_edges.push_back({{"from", d.job_id}, {"to", job.id}, {"period", core::Name(d.period)}});
       }
     }
     json today_json = nullptr;
@@ -194,13 +169,16 @@ HttpResponse GraphOf(const ApiContext& c, HttpRequest& req) {
                     {"status", core::Name(today->status)},
                     {"reason", today->reason}};
     }
+    const char* side = n.side == core::GraphNode::Side::kRoot ? "root"
+                       : n.side == core::GraphNode::Side::kUp ? "up"
+                                                              : "down";
     out_nodes.push_back({{"id", job.id},
                          {"name", job.name},
                          {"group_id", job.group_id},
                          {"enabled", job.enabled},
                          {"cron", job.schedule.cron},
                          {"depth", n.depth},
-                         {"side", n.side},
+                         {"side", side},
                          {"today", today_json},
                          {"why", Why(job, today, day, upstream_has_actions)}});
   }

@@ -279,6 +279,33 @@ std::vector<JobId> Catalog::UpstreamFirst() const {
   return out;
 }
 
+std::vector<std::pair<JobId, int>> Catalog::Around(JobId id, bool up, int max_depth) const {
+  std::vector<std::pair<JobId, int>> out;
+  if (!FindJob(id)) return out;
+  std::set<JobId> seen{id};
+  std::vector<JobId> frontier{id};
+  for (int depth = 1; depth <= max_depth && !frontier.empty(); ++depth) {
+    std::vector<JobId> next;
+    for (JobId j : frontier) {
+      std::vector<JobId> neighbours;
+      if (up) {
+        for (const auto& d : FindJob(j)->schedule.depends_on) {
+          if (FindJob(d.job_id)) neighbours.push_back(d.job_id);
+        }
+      } else {
+        neighbours = Dependents(j);
+      }
+      for (JobId n : neighbours) {
+        if (seen.insert(n).second) next.push_back(n);
+      }
+    }
+    std::sort(next.begin(), next.end());
+    for (JobId n : next) out.emplace_back(n, depth);
+    frontier = std::move(next);
+  }
+  return out;
+}
+
 std::vector<const Job*> Catalog::AllJobs() const {
   std::vector<const Job*> out;
   out.reserve(jobs_.size());

@@ -36,6 +36,10 @@ class Catalog {
   std::vector<JobId> WithDownstream(JobId id) const;
   // Every job id, each after the jobs it depends on (saves refuse cycles). O(V + E).
   std::vector<JobId> UpstreamFirst() const;
+  // The jobs `id` depends on (up) or that depend on it (down), transitively, at most
+  // `max_depth` edges away, `id` excluded; each with its shortest distance, by depth then id.
+  // O(what it returns and their edges), whatever the size of the catalog.
+  std::vector<std::pair<JobId, int>> Around(JobId id, bool up, int max_depth) const;
 
   // Validates `body` as a new group and returns it (id `id`), without changing the catalog.
   absl::StatusOr<Group> PrepareNewGroup(GroupId id, const nlohmann::json& body,

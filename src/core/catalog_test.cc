@@ -78,6 +78,28 @@ TEST_F(CatalogTest, EnabledOrDependedOnJobIsNotDeletable) {
   EXPECT_TRUE(catalog_.CheckJobDeletable(2).ok());
 }
 
+TEST_F(CatalogTest, AroundWalksEachSideByDepthThenIdWithinTheLimit) {
+  // 1 -> 2 -> 4 and 1 -> 3 -> 4 (a diamond), then 4 -> 5; 6 depends on 2 only.
+  auto deps = [](std::vector<JobId> ups) {
+    json list = json::array();
+    for (JobId u : ups) list.push_back({{"job_id", u}});
+    return json{{"depends_on", list}};
+  };
+  AddGroup(1, {{"name", "etl"}});
+  AddJob(1, {{"name", "a"}, {"group_id", 1}});
+  AddJob(2, {{"name", "b"}, {"group_id", 1}, {"schedule", deps({1})}});
+  AddJob(3, {{"name", "c"}, {"group_id", 1}, {"schedule", deps({1})}});
+  AddJob(4, {{"name", "d"}, {"group_id", 1}, {"schedule", deps({3, 2})}});
+  AddJob(5, {{"name", "e"}, {"group_id", 1}, {"schedule", deps({4})}});
+  AddJob(6, {{"name", "f"}, {"group_id", 1}, {"schedule", deps({2})}});
+  using Reached = std::vector<std::pair<JobId, int>>;
+  EXPECT_EQ(catalog_.Around(1, /*up=*/false, 10), (Reached{{2, 1}, {3, 1}, {4, 2}, {6, 2}, {5, 3}}));
+  EXPECT_EQ(catalog_.Around(1, /*up=*/false, 2), (Reached{{2, 1}, {3, 1}, {4, 2}, {6, 2}}));
+  EXPECT_EQ(catalog_.Around(5, /*up=*/true, 10), (Reached{{4, 1}, {2, 2}, {3, 2}, {1, 3}}));
+  EXPECT_EQ(catalog_.Around(1, /*up=*/true, 10), Reached{});
+  EXPECT_EQ(catalog_.Around(99, /*up=*/false, 10), Reached{});
+}
+
 TEST_F(CatalogTest, RevisionListsChangedFields) {
   AddGroup(1, {{"name", "a"}});
   Job v1 = AddJob(1, {{"name", "j"}, {"group_id", 1}, {"script", "echo 1"}});

@@ -80,6 +80,13 @@ class RunReports {
   virtual void OnRunFinished(const std::string& worker, const RunResult& result) = 0;
 };
 
+// A job of the graph around another one: how far (edges) and on which side of it.
+struct GraphNode {
+  Job job;
+  int depth = 0;
+  enum class Side { kRoot, kUp, kDown } side = Side::kRoot;
+};
+
 // The result of starting a run by hand.
 struct RunTicket {
   RunId run_id = 0;
@@ -92,6 +99,10 @@ struct RunTicket {
 class EngineCommands {
  public:
   virtual ~EngineCommands() = default;
+  // `root` first, then the jobs up to `depth` edges upstream (if `up`) and downstream (if
+  // `down`) of it, each side by depth then id. NotFound for an unknown root.
+  virtual absl::StatusOr<std::vector<GraphNode>> GraphAround(JobId root, bool up, bool down,
+                                                             int depth) = 0;
   virtual absl::StatusOr<Group> CreateGroup(const nlohmann::json& body,
                                             const std::string& actor) = 0;
   virtual absl::StatusOr<Group> UpdateGroup(GroupId id, const nlohmann::json& body,

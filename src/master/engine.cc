@@ -326,6 +326,27 @@ void Engine::SetDispatchLimits(const core::DispatchLimits& limits) {
   });
 }
 
+absl::StatusOr<std::vector<core::GraphNode>> Engine::GraphAround(core::JobId root, bool up,
+                                                                 bool down, int depth) {
+  // On the engine thread, from the catalog's dependents index: the cost is the nodes'.
+  using Nodes = std::vector<core::GraphNode>;
+  return Call<Nodes>([=](Scheduler& s, absl::Time, Effects&) -> absl::StatusOr<Nodes> {
+    const core::Catalog& catalog = s.catalog();
+    const core::Job* job = catalog.FindJob(root);
+    if (!job) return absl::NotFoundError(absl::StrCat("job ", root, " does not exist"));
+    Nodes nodes;
+    nodes.push_back({*job, 0, core::GraphNode::Side::kRoot});
+    for (const bool upward : {true, false}) {
+      if (upward ? !up : !down) continue;
+      for (const auto& [id, d] : catalog.Around(root, upward, depth)) {
+        nodes.push_back({*catalog.FindJob(id), d,
+                         upward ? core::GraphNode::Side::kUp : core::GraphNode::Side::kDown});
+      }
+    }
+    return nodes;
+  });
+}
+
 absl::StatusOr<std::map<std::string, core::WorkerRuns>> Engine::RunsByWorker() {
   return Call<std::map<std::string, core::WorkerRuns>>(
       [](Scheduler& s, absl::Time, Effects&) -> absl::StatusOr<std::map<std::string, core::WorkerRuns>> {

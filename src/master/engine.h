@@ -67,6 +67,8 @@ class Engine final : public core::EngineCommands, public core::RunReports {
   void Stop();
 
   // core::EngineCommands
+  absl::StatusOr<std::vector<core::GraphNode>> GraphAround(core::JobId root, bool up, bool down,
+                                                           int depth) override;
   absl::StatusOr<core::Group> CreateGroup(const nlohmann::json& body,
                                           const std::string& actor) override;
   absl::StatusOr<core::Group> UpdateGroup(core::GroupId id, const nlohmann::json& body,
