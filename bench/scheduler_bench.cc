@@ -179,6 +179,36 @@ void BM_RestoreAndPlan(benchmark::State& state) {
 }
 BENCHMARK(BM_RestoreAndPlan)->Arg(100000)->Unit(benchmark::kMillisecond)->Iterations(1);
 
+// A restart whose actions are already in the store (planned before it stopped): the book is
+// rebuilt from them and the plan only confirms them.
+void BM_RestoreExisting(benchmark::State& state) {
+  StoredState planned = HundredThousandJobs(static_cast<int>(state.range(0)));
+  {
+    Scheduler first;
+    Effects fx;
+    first.Restore(planned, kNow, &fx);
+    planned.unfinished_actions = std::move(fx.batch.actions);
+    planned.max_ids.action = static_cast<ActionId>(planned.unfinished_actions.size());
+  }
+  size_t written = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    StoredState copy = planned;
+    auto sched = std::make_unique<Scheduler>();
+    auto fx = std::make_unique<Effects>();
+    state.ResumeTiming();
+    sched->Restore(std::move(copy), kNow, fx.get());
+    state.PauseTiming();
+    written = fx->batch.actions.size();
+    fx.reset();
+    sched.reset();
+    state.ResumeTiming();
+  }
+  state.counters["actions"] = static_cast<double>(planned.unfinished_actions.size());
+  state.counters["written"] = static_cast<double>(written);
+}
+BENCHMARK(BM_RestoreExisting)->Arg(100000)->Unit(benchmark::kMillisecond)->Iterations(1);
+
 // Midnight with 100,000 jobs: the next day's actions are planned while the engine goes on.
 // Reports the longest single Tick (the engine's pause) and the ticks it took.
 void BM_DayRollover(benchmark::State& state) {

@@ -95,8 +95,9 @@ class Store {
   // scheduling window the engine loads at start-up).
   virtual absl::StatusOr<std::vector<Action>> ListActionsBetween(absl::Time from,
                                                                  absl::Time to) = 0;
-  // Actions whose status is not terminal, ordered by id (engine start-up).
-  virtual absl::StatusOr<std::vector<Action>> ListUnfinishedActions() = 0;
+  // Actions scheduled before `before` whose status is not terminal, ordered by id (engine
+  // start-up, which reads the window from `before` on whole).
+  virtual absl::StatusOr<std::vector<Action>> ListUnfinishedActions(absl::Time before) = 0;
 
   // Runs. ListRuns is newest first (id descending).
   virtual absl::StatusOr<Run> GetRun(RunId id) = 0;

@@ -245,7 +245,7 @@ TEST_P(StoreContractTest, EmptyStore) {
   EXPECT_EQ(ids->run, 0);
   EXPECT_THAT(*store().ListGroups(), IsEmpty());
   EXPECT_THAT(*store().ListAllJobs(), IsEmpty());
-  EXPECT_THAT(*store().ListUnfinishedActions(), IsEmpty());
+  EXPECT_THAT(*store().ListUnfinishedActions(absl::InfiniteFuture()), IsEmpty());
   EXPECT_THAT(*store().ListUnfinishedRuns(), IsEmpty());
   EXPECT_EQ(*store().CountUsers(), 0);
 }
@@ -459,7 +459,7 @@ TEST_P(StoreContractTest, DeletingAJobDeletesItsRevisionsActionsAndRuns) {
   EXPECT_EQ(store().GetAction(10).status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(store().GetRun(100).status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(store().ListRuns({.job_id = 1})->total, 0);
-  EXPECT_THAT(Ids(*store().ListUnfinishedActions()), ElementsAre(20));
+  EXPECT_THAT(Ids(*store().ListUnfinishedActions(absl::InfiniteFuture())), ElementsAre(20));
   EXPECT_THAT(Ids(*store().ListUnfinishedRuns()), ElementsAre(200));
   EXPECT_TRUE(store().GetJob(2).ok());
   EXPECT_EQ(store().ListJobRevisions(2)->size(), 1u);
@@ -642,9 +642,11 @@ TEST_P(StoreContractTest, UnfinishedActionsAndRuns) {
     if (!core::IsTerminal(run_statuses[i])) want_runs.push_back(id);
   }
   ASSERT_TRUE(store().Commit(b).ok());
-  EXPECT_EQ(Ids(*store().ListUnfinishedActions()), want_actions);
+  EXPECT_EQ(Ids(*store().ListUnfinishedActions(absl::InfiniteFuture())), want_actions);
   EXPECT_EQ(Ids(*store().ListUnfinishedRuns()), want_runs);
   EXPECT_EQ(want_actions, (std::vector<int64_t>{2, 4, 6, 8}));
+  // Only those scheduled before a time (action i + 1 is at T(i)).
+  EXPECT_EQ(Ids(*store().ListUnfinishedActions(T(5))), (std::vector<int64_t>{2, 4}));
   EXPECT_EQ(want_runs, (std::vector<int64_t>{2, 4}));
 
   // Finishing them takes them off the lists.
@@ -652,7 +654,7 @@ TEST_P(StoreContractTest, UnfinishedActionsAndRuns) {
   b.actions.push_back(MakeAction(2, 1, T(1), ActionStatus::kSuccess));
   b.runs.push_back(MakeRun(2, 1, 1, RunStatus::kSuccess));
   ASSERT_TRUE(store().Commit(b).ok());
-  EXPECT_THAT(Ids(*store().ListUnfinishedActions()), ElementsAre(4, 6, 8));
+  EXPECT_THAT(Ids(*store().ListUnfinishedActions(absl::InfiniteFuture())), ElementsAre(4, 6, 8));
   EXPECT_THAT(Ids(*store().ListUnfinishedRuns()), ElementsAre(4));
 }
 

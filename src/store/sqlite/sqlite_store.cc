@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <utility>
 #include <variant>
@@ -559,12 +560,15 @@ absl::StatusOr<std::vector<core::Action>> SqliteStore::ListActionsBetween(absl::
   return actions;
 }
 
-absl::StatusOr<std::vector<core::Action>> SqliteStore::ListUnfinishedActions() {
-  static const std::string* const kSql =
-      new std::string(absl::StrCat("SELECT ", sqlite::kActionColumns, " FROM actions WHERE status IN (",
-                                   UnfinishedList(kActionStatuses), ") ORDER BY id"));
+absl::StatusOr<std::vector<core::Action>> SqliteStore::ListUnfinishedActions(absl::Time before) {
+  // Served by the (status, scheduled_time) index: the ranges of the unfinished statuses.
+  static const std::string* const kSql = new std::string(
+      absl::StrCat("SELECT ", sqlite::kActionColumns, " FROM actions WHERE status IN (",
+                   UnfinishedList(kActionStatuses), ") AND scheduled_time < ? ORDER BY id"));
   ReaderLease db = AcquireReader();
   HERA_ASSIGN_OR_RETURN(ScopedStatement stmt, db->Prepare(*kSql));
+  stmt->BindInt(1, before == absl::InfiniteFuture() ? std::numeric_limits<int64_t>::max()
+                                                    : sqlite::TimeToDb(before));
   std::vector<core::Action> actions;
   HERA_RETURN_IF_ERROR(WithContext(CollectRows(*stmt, sqlite::ReadAction, &actions),
                                    "list unfinished actions"));

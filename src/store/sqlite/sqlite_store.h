@@ -73,7 +73,7 @@ class SqliteStore final : public core::Store {
                                                                absl::Time to) override;
   absl::StatusOr<std::vector<core::Action>> ListActions(core::JobId job, absl::Time from,
                                                         absl::Time to) override;
-  absl::StatusOr<std::vector<core::Action>> ListUnfinishedActions() override;
+  absl::StatusOr<std::vector<core::Action>> ListUnfinishedActions(absl::Time before) override;
 
   absl::StatusOr<core::Run> GetRun(core::RunId id) override;
   absl::StatusOr<core::Page<core::Run>> ListRuns(const core::RunFilter& filter) override;
