@@ -118,7 +118,11 @@ void Scheduler::PlanJobs(const std::set<JobId>& targets, absl::Time now, Effects
   ids.reserve(plan->size());
   std::vector<Action> created;
   created.reserve(plan->size());
-  fx->batch.actions.reserve(fx->batch.actions.size() + plan->size());
+  // Geometric growth: several saves of one tick replan into the same batch, and reserving the
+  // exact size each time would copy the whole batch at every save.
+  if (auto& batch = fx->batch.actions; batch.capacity() < batch.size() + plan->size()) {
+    batch.reserve(std::max(2 * batch.capacity(), batch.size() + plan->size()));
+  }
   for (const PlannedAction& p : *plan) {
     if (auto id = book_.FindByKey(p.key)) {
       ids.push_back(*id);
