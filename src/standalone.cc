@@ -243,7 +243,9 @@ int RunStandalone(const StandaloneOptions& options) {
     hub.AddLocalWorker(slots, local.get());
     engine.AddWorker(slots);
   }
-  if (auto st = engine.Start(local_ids); !st.ok()) return Fail(st);
+  std::vector<core::RunId> spawned;
+  if (local) spawned.assign(local->leftovers().begin(), local->leftovers().end());
+  if (auto st = engine.Start(local_ids, spawned); !st.ok()) return Fail(st);
   core::DispatchLimits limits;
   limits.max_memory_fraction = options.max_memory_percent / 100.0;
   limits.max_load_per_core = options.max_load_per_core;

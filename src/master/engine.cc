@@ -31,7 +31,8 @@ Engine::Engine(core::Store* store, LogStore* logs, core::WorkerPort* workers, co
 
 Engine::~Engine() { Stop(); }
 
-absl::Status Engine::Start(const std::vector<std::string>& local_workers) {
+absl::Status Engine::Start(const std::vector<std::string>& local_workers,
+                           const std::vector<core::RunId>& spawned) {
   const absl::Time load_started = absl::Now();
   core::StoredState state;
   auto groups = store_->ListGroups();
@@ -118,13 +119,19 @@ absl::Status Engine::Start(const std::vector<std::string>& local_workers) {
   scheduler_.Restore(std::move(state), now, &fx);
   MaskRestoredRuns(handed);
   for (const std::string& worker : local_workers) {
+    // A crash between a spawn and the commit of its start leaves the run stored as queued; the
+    // ledger knows it had started, and a started run must not run again.
+    for (core::RunId run : spawned) scheduler_.OnRunStarted(run, worker, now, &fx);
     scheduler_.WorkerLost(worker, "interrupted: hera stopped while this run was running", now,
                           &fx);
   }
   if (!fx.batch.empty()) {
     if (auto st = store_->Commit(fx.batch); !st.ok()) return st;
     for (const auto& run : fx.batch.runs) {
-      spdlog::warn("run {} of job {}: {}", run.id, run.job_id, run.message);
+      if (core::IsTerminal(run.status) || !run.message.empty()) {
+        spdlog::warn("run {} of job {}: {}: {}", run.id, run.job_id, core::Name(run.status),
+                     run.message);
+      }
     }
   }
   spdlog::info("scheduler restored: {} jobs, {} actions read in {:.1f} s, planned in {:.1f} s",

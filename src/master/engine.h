@@ -42,8 +42,11 @@ class Engine final : public core::EngineCommands, public core::RunReports {
 
   // Loads the state from the store, commits what that changed, and starts the engine thread.
   // `local_workers` ran inside the previous process: their runs died with it and become `lost`
-  // (or queued again if they had not started). Runs of other workers wait for them to come back.
-  absl::Status Start(const std::vector<std::string>& local_workers = {});
+  // (or queued again if they had not started). `spawned` are the runs the local worker's ledger
+  // shows it had started, even if their start was not stored before the crash: they are lost,
+  // never queued again. Runs of other workers wait for them to come back.
+  absl::Status Start(const std::vector<std::string>& local_workers = {},
+                     const std::vector<core::RunId>& spawned = {});
   // Lets `worker` take up to `slots` runs at once (re-adding updates it, keeping its runs).
   void AddWorker(const core::WorkerSlots& worker);
 
