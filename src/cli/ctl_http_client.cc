@@ -7,6 +7,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/percent_encode.h"
 
 namespace hera::cli {
 namespace {
@@ -165,19 +166,6 @@ absl::StatusOr<HttpResponse> HttpClient::Stream(const HttpRequest& req,
   return impl_->Perform(req, on_data, stall_timeout);
 }
 
-std::string HttpClient::Escape(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
+std::string HttpClient::Escape(std::string_view s) { return PercentEncode(s); }
 
 }  // namespace hera::cli

@@ -15,6 +15,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
@@ -112,6 +113,9 @@ class WorkerAgent final : public exec::RunListener {
                      uint64_t term);
   // Records a result of a run that never reached the runner, then reports it.
   void ReportResult(const core::RunResult& result, uint64_t term, int64_t log_bytes);
+  // Run `run` of master term `term` could not start (`error` says why): it is no longer held,
+  // and its failure is reported like any result.
+  void ReportNotStarted(int64_t run, uint64_t term, absl::string_view error);
   bool InOutbox(int64_t run_id) const;
   // Kills run `run_id` in the runner and the external jobs its log announced.
   void KillRun(int64_t run_id);

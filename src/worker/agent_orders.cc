@@ -59,11 +59,7 @@ void WorkerAgent::HandleDispatch(const v1::Dispatch& dispatch) {
   }
   absl::StatusOr<JobCommand> command = CommandOf(*order);
   if (!command.ok()) {
-    core::RunResult result;
-    result.run_id = run;
-    result.error = std::string(command.status().message());
-    result.ended_at = clock_->Now();
-    ReportResult(result, dispatch.term(), 0);
+    ReportNotStarted(run, dispatch.term(), command.status().message());
     return;
   }
   exec::RunSpec spec;
@@ -81,12 +77,7 @@ void WorkerAgent::HandleDispatch(const v1::Dispatch& dispatch) {
     return;
   }
   if (absl::Status st = runner_->Start(std::move(spec)); !st.ok()) {
-    held_.Remove(run);
-    core::RunResult result;
-    result.run_id = run;
-    result.error = std::string(st.message());
-    result.ended_at = clock_->Now();
-    ReportResult(result, dispatch.term(), 0);
+    ReportNotStarted(run, dispatch.term(), st.message());
   }
 }
 
@@ -122,12 +113,7 @@ void WorkerAgent::FetchAndStart(exec::RunSpec spec,
       [this, run, term, spec = std::move(spec)](absl::Status fetched) mutable {
         if (fetched.ok()) {
           if (absl::Status st = runner_->Start(std::move(spec)); !st.ok()) {
-            held_.Remove(run);
-            core::RunResult result;
-            result.run_id = run;
-            result.error = std::string(st.message());
-            result.ended_at = clock_->Now();
-            ReportResult(result, term, 0);
+            ReportNotStarted(run, term, st.message());
           }
           return;
         }
@@ -154,6 +140,15 @@ void WorkerAgent::Refuse(int64_t run, const std::string& reason) {
   refused->set_run_id(run);
   refused->set_reason(reason);
   queue_.Push(std::move(message));
+}
+
+void WorkerAgent::ReportNotStarted(int64_t run, uint64_t term, absl::string_view error) {
+  held_.Remove(run);
+  core::RunResult result;
+  result.run_id = run;
+  result.error = std::string(error);
+  result.ended_at = clock_->Now();
+  ReportResult(result, term, 0);
 }
 
 void WorkerAgent::ReportResult(const core::RunResult& result, uint64_t term, int64_t log_bytes) {

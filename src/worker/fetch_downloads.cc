@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/fd_io.h"
+#include "common/percent_encode.h"
 #include "common/status.h"
 #include "common/strings.h"
 #include "exec/bounded_command.h"
@@ -51,22 +52,6 @@ absl::StatusOr<std::pair<std::string, int64_t>> ParseHeraUri(std::string_view ur
   return out;
 }
 
-// Percent-encodes a resource name for a URL path segment.
-std::string EscapeSegment(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const unsigned char c : s) {
-    if (absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
-
 absl::Status CopyFd(int from, int to, const std::atomic<bool>* cancel) {
   std::string buf(1 << 20, '\0');
   for (;;) {
@@ -95,7 +80,7 @@ absl::Status FetchHera(std::string_view uri, int out, const FetchOptions& option
   }
   std::string url = options.resource_url;
   while (absl::EndsWith(url, "/")) url.pop_back();
-  absl::StrAppend(&url, "/internal/v1/resources/", EscapeSegment(name), "/content");
+  absl::StrAppend(&url, "/internal/v1/resources/", PercentEncode(name), "/content");
   if (version > 0) absl::StrAppend(&url, "?version=", version);
   HttpFetchOptions http;
   http.headers.push_back(absl::StrCat("Authorization: Bearer ", options.token));
