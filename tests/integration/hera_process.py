@@ -15,6 +15,17 @@ HERA_BIN = os.environ.get("HERA_BIN", "")
 ADMIN_PASSWORD = "test-secret"
 
 
+def poll(fn, timeout=60, interval=0.1):
+    """fn()'s first truthy value within `timeout` seconds, or None."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = fn()
+        if value:
+            return value
+        time.sleep(interval)
+    return None
+
+
 def free_port():
     """A TCP port free on 127.0.0.1 right now."""
     with socket.socket() as s:

@@ -8,7 +8,7 @@ import tempfile
 import time
 import unittest
 
-from hera_process import ApiError, Hera, Worker
+from hera_process import ApiError, Hera, Worker, poll
 
 GRACE_S = 3  # the master gives a silent worker up after this long
 # Tests that stop the master for longer than GRACE_S need a grace that outlasts the outage: a
@@ -44,12 +44,9 @@ class ClusterTest(unittest.TestCase):
         return self.master.create_job(self.group, name, script, **fields)
 
     def wait_for(self, fn, timeout=60, what="condition"):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            value = fn()
-            if value:
-                return value
-            time.sleep(0.1)
+        value = poll(fn, timeout)
+        if value:
+            return value
         self.fail(f"timed out waiting for {what}\nmaster: {self.master.server_log()}\n" +
                   "\n".join(f"{k}: {w.log()}" for k, w in self.workers.items()))
 

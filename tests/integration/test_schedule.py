@@ -7,7 +7,7 @@ import tempfile
 import time
 import unittest
 
-from hera_process import HERA_BIN, ApiError, Hera
+from hera_process import HERA_BIN, ApiError, Hera, poll
 
 
 def utc_now():
@@ -47,12 +47,9 @@ class ScheduleTest(unittest.TestCase):
         return list(reversed(self.hera.get(f"/api/v1/runs?job_id={job_id}&limit=1000")["items"]))
 
     def wait_for(self, predicate, timeout=60, what="condition"):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            value = predicate()
-            if value:
-                return value
-            time.sleep(0.1)
+        value = poll(predicate, timeout)
+        if value:
+            return value
         self.fail(f"timed out waiting for {what}")
 
     def action(self, action_id):
