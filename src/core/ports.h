@@ -70,6 +70,13 @@ class WorkerPort {
   virtual void Cancel(const std::string& worker, RunId run) = 0;
 };
 
+// Runs a worker started, and runs it saw end, in one turn of its loop.
+struct RunChanges {
+  std::vector<std::pair<RunId, absl::Time>> started;
+  std::vector<RunResult> finished;
+  bool empty() const { return started.empty() && finished.empty(); }
+};
+
 // What workers report about the runs they were given. Thread-safe; must not block for long.
 class RunReports {
  public:
@@ -78,6 +85,9 @@ class RunReports {
   // Log bytes at `offset` of the run's log; chunks may repeat after a reconnect.
   virtual void OnRunOutput(RunId run, int64_t offset, std::string_view bytes) = 0;
   virtual void OnRunFinished(const std::string& worker, const RunResult& result) = 0;
+  // Starts and ends a worker saw at one moment (a slot freed and the run that took it), applied
+  // together: one engine tick, one store commit. Starts are applied before ends.
+  virtual void OnRunsChanged(const std::string& worker, RunChanges changes) = 0;
 };
 
 // A job of the graph around another one: how far (edges) and on which side of it.

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <iterator>
 #include <optional>
 #include <system_error>
 #include <utility>
@@ -209,7 +210,10 @@ void JobRunner::Loop() {
     if (stopping) {
       // stopping_ was read with the swap above, and Start() refuses once it is set: nothing
       // can be queued any more.
-      if (runs_.empty()) return;
+      if (runs_.empty()) {
+        listener_->OnTurnDone();
+        return;
+      }
       for (auto& [id, run] : runs_) BeginKill(*run, /*timed_out=*/false);
     }
 
@@ -242,6 +246,7 @@ void JobRunner::Loop() {
       ts.tv_sec = static_cast<time_t>(ms.count() / 1000);
       ts.tv_nsec = static_cast<long>((ms.count() % 1000) * 1000000);
     }
+    listener_->OnTurnDone();
     int ready = ::ppoll(fds.data(), fds.size(), next ? &ts : nullptr, nullptr);
     if (ready < 0) {
       if (errno == EINTR) continue;
@@ -309,12 +314,12 @@ void JobRunner::SpawnWaiting() {
     SpawnRun(std::move(spec));
   }
   // The runs still waiting get their work dirs now, while the others run: when a slot frees,
-  // only the spawn itself stands between one run's end and the next one's start.
-  for (auto it = waiting_.begin(); it != waiting_.end();) {
-    if (prepared_.count(it->run_id)) {
-      ++it;
-      continue;
-    }
+  // only the spawn itself stands between one run's end and the next one's start. Runs are
+  // prepared in order and new ones join at the back, so the prepared ones are a prefix: only
+  // the tail after it is looked at (a long queue is not rescanned at every turn).
+  auto it = waiting_.end();
+  while (it != waiting_.begin() && !prepared_.contains(std::prev(it)->run_id)) --it;
+  while (it != waiting_.end()) {
     absl::Status prepared = PrepareWorkDir(*it);
     if (prepared.ok()) {
       prepared_.insert(it->run_id);

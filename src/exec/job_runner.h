@@ -42,6 +42,10 @@ class RunListener {
   // (unless it ignored SIGKILL past drain_timeout, i.e. was stuck in the kernel), output.log is
   // complete and the run id may be started again.
   virtual void OnFinished(int64_t run_id, const Outcome& outcome) = 0;
+  // Before the runner waits, and before its thread ends: the events since the previous call
+  // happened at one moment (a run ended and the next one took its slot), so a listener may hold
+  // them until now and pass them on together.
+  virtual void OnTurnDone() {}
 };
 
 struct JobRunnerOptions {

@@ -393,5 +393,42 @@ TEST_F(JobRunnerTest, MaxRunningQueuesRunsInOrder) {
             (std::set<std::string>{"start3", "start4"}));
 }
 
+// A listener may hold events until OnTurnDone, so the runner must call it before it waits:
+// a start is passed on while the run still runs, and an end without waiting for another event.
+TEST_F(JobRunnerTest, TurnDoneFollowsEveryEventBeforeTheRunnerWaits) {
+  ASSERT_TRUE(runner_->Start(Bash(1, "sleep 0.3\n")).ok());
+  ASSERT_TRUE(listener_.WaitFinished(1));
+  EXPECT_TRUE(listener_.Get(1).start_turn_done) << "the start was not followed by a turn's end";
+  EXPECT_TRUE(listener_.WaitFinishTurnDone(1)) << "the end was not followed by a turn's end";
+  Checked(1);
+}
+
+// A long queue behind few slots: every run is prepared and started once, in order.
+TEST_F(JobRunnerTest, LongQueueBehindOneSlotRunsEachOnceInOrder) {
+  JobRunnerOptions options;
+  options.max_running = 1;
+  Create(options);
+  const std::string trace = tmp_.Sub("trace");
+  constexpr int64_t kRuns = 60;
+  for (int64_t id = 1; id <= kRuns; ++id) {
+    ASSERT_TRUE(runner_->Start(Bash(id, absl::StrCat("echo ", id, " >> ", trace, "\n"))).ok());
+  }
+  runner_->Cancel(30);
+  for (int64_t id = 1; id <= kRuns; ++id) ASSERT_TRUE(listener_.WaitFinished(id)) << id;
+  std::vector<std::string> expected;
+  for (int64_t id = 1; id <= kRuns; ++id) {
+    if (id != 30) expected.push_back(absl::StrCat(id));
+  }
+  const std::string lines = ReadAll(trace);
+  const std::vector<std::string> seen = absl::StrSplit(lines, '\n', absl::SkipEmpty());
+  // Run 30 may have started before the cancel reached the runner; then it ran once, in place.
+  std::vector<std::string> without30;
+  for (const auto& line : seen) {
+    if (line != "30") without30.push_back(line);
+  }
+  EXPECT_EQ(without30, expected);
+  EXPECT_LE(seen.size() - without30.size(), 1u);
+}
+
 }  // namespace
 }  // namespace hera::exec

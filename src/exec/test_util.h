@@ -62,6 +62,8 @@ class RecordingListener : public RunListener {
     int finished = 0;
     std::optional<Outcome> outcome;
     std::vector<std::string> violations;  // Contract breaches seen; expected empty.
+    bool start_turn_done = false;   // An OnTurnDone came after OnStarted.
+    bool finish_turn_done = false;  // An OnTurnDone came after OnFinished.
   };
 
   void OnStarted(int64_t run_id, pid_t pid) override {
@@ -98,6 +100,16 @@ class RecordingListener : public RunListener {
     changed_.SignalAll();
     Leave();
   }
+  void OnTurnDone() override {
+    Enter();
+    MutexLock lock(&mu_);
+    for (auto& [id, e] : runs_) {
+      e.start_turn_done = e.start_turn_done || e.pid.has_value();
+      e.finish_turn_done = e.finish_turn_done || e.finished > 0;
+    }
+    changed_.SignalAll();
+    Leave();
+  }
 
   // Waits until `run_id` has finished `count` times; false on timeout.
   bool WaitFinished(int64_t run_id, int count = 1, absl::Duration timeout = kWait) {
@@ -108,6 +120,10 @@ class RecordingListener : public RunListener {
     return WaitFor(run_id, timeout, [&needle](const Events& e) {
       return e.output.find(needle) != std::string::npos;
     });
+  }
+  // Waits until an OnTurnDone has followed the OnFinished of `run_id`; false on timeout.
+  bool WaitFinishTurnDone(int64_t run_id, absl::Duration timeout = kWait) {
+    return WaitFor(run_id, timeout, [](const Events& e) { return e.finish_turn_done; });
   }
   // Waits until `run_id` has started or finished; false on timeout.
   bool WaitStarted(int64_t run_id, absl::Duration timeout = kWait) {

@@ -515,6 +515,15 @@ void Engine::OnRunStarted(const std::string& worker, core::RunId run, absl::Time
   });
 }
 
+void Engine::OnRunsChanged(const std::string& worker, core::RunChanges changes) {
+  Post([worker, changes = std::move(changes)](Scheduler& s, absl::Time now,
+                                              Effects& fx) -> Reply {
+    for (const auto& [run, at] : changes.started) s.OnRunStarted(run, worker, at, &fx);
+    for (const auto& result : changes.finished) s.OnWorkerRunFinished(worker, result, now, &fx);
+    return nullptr;
+  });
+}
+
 void Engine::OnRunOutput(core::RunId run, int64_t offset, std::string_view bytes) {
   // Logs bypass the engine: they change no scheduling state.
   if (auto st = logs_->Append(run, offset, bytes); !st.ok()) {

@@ -105,6 +105,7 @@ class Engine final : public core::EngineCommands, public core::RunReports {
   void OnRunStarted(const std::string& worker, core::RunId run, absl::Time at) override;
   void OnRunOutput(core::RunId run, int64_t offset, std::string_view bytes) override;
   void OnRunFinished(const std::string& worker, const core::RunResult& result) override;
+  void OnRunsChanged(const std::string& worker, core::RunChanges changes) override;
   // OnRunFinished for a remote worker: `stored` runs once the result is committed (or was
   // ignored as stale), so the worker may drop it from its outbox.
   void OnRunFinished(const std::string& worker, const core::RunResult& result,

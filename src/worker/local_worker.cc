@@ -1,5 +1,7 @@
 #include "worker/local_worker.h"
 
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "exec/run_ledger.h"
 #include "exec/run_setup.h"
@@ -79,7 +81,8 @@ void LocalWorker::FetchAndStart(exec::RunSpec spec,
                        exec::Outcome outcome;
                        outcome.how = exec::SpawnFailed{std::string(fetched.message())};
                        outcome.cancelled = absl::IsCancelled(fetched);
-                       OnFinished(run, outcome);
+                       // On the fetch's thread: reported at once, not through the runner's turn.
+                       reports_->OnRunFinished(options_.id, ResultOf(run, outcome, clock_->Now()));
                      });
 }
 
@@ -97,7 +100,7 @@ void LocalWorker::ReportFailedStart(core::RunId run, const std::string& error) {
 }
 
 void LocalWorker::OnStarted(int64_t run_id, pid_t) {
-  reports_->OnRunStarted(options_.id, run_id, clock_->Now());
+  turn_.started.emplace_back(run_id, clock_->Now());
 }
 
 void LocalWorker::OnOutput(int64_t run_id, int64_t offset, std::string_view bytes) {
@@ -105,7 +108,11 @@ void LocalWorker::OnOutput(int64_t run_id, int64_t offset, std::string_view byte
 }
 
 void LocalWorker::OnFinished(int64_t run_id, const exec::Outcome& outcome) {
-  reports_->OnRunFinished(options_.id, ResultOf(run_id, outcome, clock_->Now()));
+  turn_.finished.push_back(ResultOf(run_id, outcome, clock_->Now()));
+}
+
+void LocalWorker::OnTurnDone() {
+  if (!turn_.empty()) reports_->OnRunsChanged(options_.id, std::exchange(turn_, {}));
 }
 
 }  // namespace hera::worker

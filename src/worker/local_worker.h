@@ -51,6 +51,7 @@ class LocalWorker final : public core::WorkerPort, public exec::RunListener {
   void OnStarted(int64_t run_id, pid_t pid) override;
   void OnOutput(int64_t run_id, int64_t offset, std::string_view bytes) override;
   void OnFinished(int64_t run_id, const exec::Outcome& outcome) override;
+  void OnTurnDone() override;
 
  private:
   LocalWorker(LocalWorkerOptions options, const Clock* clock)
@@ -64,6 +65,9 @@ class LocalWorker final : public core::WorkerPort, public exec::RunListener {
   const LocalWorkerOptions options_;
   const Clock* const clock_;
   core::RunReports* reports_ = nullptr;
+  // The runner's starts and ends since its last turn, reported together (its thread only): a
+  // run's end and the start of the next one in its slot then share one engine tick and commit.
+  core::RunChanges turn_;
   std::vector<int64_t> leftovers_;
   std::unique_ptr<exec::JobRunner> runner_;
   // After runner_: destroyed first, as its threads hand runs to the runner.
