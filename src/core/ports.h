@@ -4,6 +4,7 @@
 // CommandRunner, leveldb's Env.)
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -86,8 +87,11 @@ class RunReports {
   virtual void OnRunOutput(RunId run, int64_t offset, std::string_view bytes) = 0;
   virtual void OnRunFinished(const std::string& worker, const RunResult& result) = 0;
   // Starts and ends a worker saw at one moment (a slot freed and the run that took it), applied
-  // together: one engine tick, one store commit. Starts are applied before ends.
-  virtual void OnRunsChanged(const std::string& worker, RunChanges changes) = 0;
+  // together in one engine tick. Starts are applied before ends. Without `stored`, starts alone
+  // may be written with a later commit (the worker's ledger knows the runs started); with it,
+  // the tick commits at once and `stored` runs when these and all earlier reports are stored.
+  virtual void OnRunsChanged(const std::string& worker, RunChanges changes,
+                             std::function<void()> stored) = 0;
 };
 
 // A job of the graph around another one: how far (edges) and on which side of it.

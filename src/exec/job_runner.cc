@@ -156,6 +156,12 @@ void JobRunner::Shutdown() {
   if (thread_.joinable()) thread_.join();
 }
 
+void JobRunner::Forget(const std::vector<int64_t>& run_ids) {
+  MutexLock lock(&ledger_mu_);
+  if (!ledger_) return;
+  for (int64_t run_id : run_ids) (void)ledger_->Remove(run_id);
+}
+
 size_t JobRunner::running() const {
   MutexLock lock(&mu_);
   return active_ids_.size();
@@ -291,7 +297,7 @@ void JobRunner::Loop() {
       }
       // Removed only after the reap: until then the pid could not have been reused, so a
       // record left by a crash is always safe for KillLeftovers to act on.
-      if (ledger_) (void)ledger_->Remove(run_id);
+      if (!options_.keep_ended_records) Forget({run_id});
       outcome.timed_out = run.timed_out;
       outcome.cancelled = run.cancelled;
       outcome.timeout = run.timeout;
@@ -361,11 +367,14 @@ void JobRunner::SpawnRun(RunSpec spec) {
 
   // A crash between the spawn and this record leaves one orphan group KillLeftovers cannot see;
   // recording before the spawn would need the pid, which only the spawn gives.
-  if (ledger_) {
+  if (!options_.ledger_dir.empty()) {
     std::optional<ProcStat> stat = ReadProcStat(child->pid());
     absl::Status recorded =
-        stat ? ledger_->Record({run_id, child->pid(), child->pgid(), stat->start_time})
-             : absl::NotFoundError(absl::StrCat("no /proc entry for pid ", child->pid()));
+        absl::NotFoundError(absl::StrCat("no /proc entry for pid ", child->pid()));
+    if (stat) {
+      MutexLock lock(&ledger_mu_);
+      recorded = ledger_->Record({run_id, child->pid(), child->pgid(), stat->start_time});
+    }
     if (!recorded.ok()) {
       // A ledger was asked for so that a crash never leaves orphans; don't run unrecorded.
       // Destroying `child` kills the group and reaps it.

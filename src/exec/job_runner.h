@@ -60,6 +60,10 @@ struct JobRunnerOptions {
   // KillLeftovers() can clean up after a crash; created (mkdir -p) by Create(). Default empty:
   // no ledger.
   std::string ledger_dir;
+  // With a ledger: an ended run's record stays until Forget(run_id) instead of going at its
+  // reap, for a listener that makes the end durable elsewhere afterwards; a crash in between
+  // still finds the run in KillLeftovers' list (as started, not as never run).
+  bool keep_ended_records = false;
   // Runs whose processes may live at once; further starts wait in order on the runner's thread
   // and spawn the moment a run ends, without a round trip to whoever gave them. 0: no limit.
   int max_running = 0;
@@ -100,6 +104,9 @@ class JobRunner {
   // Cancels every run (queued ones are not spawned), waits until each has had its OnFinished,
   // and stops the thread. Idempotent; must not be called from a listener callback.
   void Shutdown();
+  // Removes the ledger records of ended runs (see keep_ended_records); unknown ids are
+  // ignored. Thread-safe, also after Shutdown().
+  void Forget(const std::vector<int64_t>& run_ids);
   // Runs started and not yet finished (queued ones included).
   size_t running() const;
 
@@ -123,7 +130,8 @@ class JobRunner {
   RunListener* const listener_;
   const JobRunnerOptions options_;
   const std::vector<std::string> base_env_;
-  std::optional<RunLedger> ledger_;  // Loop thread only.
+  absl::Mutex ledger_mu_;  // The loop thread records and removes; Forget() removes too.
+  std::optional<RunLedger> ledger_ ABSL_GUARDED_BY(ledger_mu_);
   const UniqueFd wake_fd_;     // eventfd: Start/Cancel/Shutdown wake the loop's ppoll.
   std::thread thread_;         // Set by Create(); joined under join_mu_.
   std::thread::id thread_id_;  // Set by Create(); read by Shutdown() to refuse self-joins.

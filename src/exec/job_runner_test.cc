@@ -355,6 +355,22 @@ TEST_F(JobRunnerTest, LedgerRecordsRunningGroups) {
   EXPECT_TRUE(KillLeftovers(options.ledger_dir).empty());
 }
 
+// keep_ended_records: an ended run stays in the ledger until Forget, so that a crash before its
+// end is stored elsewhere still shows it as started.
+TEST_F(JobRunnerTest, KeptEndedRecordsStayUntilForgotten) {
+  TempDir ledger_dir;
+  JobRunnerOptions options;
+  options.ledger_dir = ledger_dir.Sub("ledger");
+  options.keep_ended_records = true;
+  Create(options);
+  Run(Bash(6, "true\n"));
+  Run(Bash(7, "true\n"));
+  runner_->Forget({7, 99});  // 99: unknown, ignored
+  runner_->Shutdown();
+  runner_->Forget({});  // after Shutdown too
+  EXPECT_EQ(KillLeftovers(options.ledger_dir), std::vector<int64_t>{6});
+}
+
 // With max_running, further runs wait on the runner and start as runs end, in order; a waiting
 // run that is cancelled never starts.
 TEST_F(JobRunnerTest, MaxRunningQueuesRunsInOrder) {

@@ -1,6 +1,9 @@
 #include "master/engine.h"
 
+#include <algorithm>
+#include <chrono>
 #include <future>
+#include <iterator>
 #include <map>
 #include <set>
 
@@ -163,25 +166,73 @@ bool Engine::Post(Event event) {
   return true;
 }
 
+namespace {
+
+// How long a start may wait for the next commit before it is written on its own: what the API
+// shows lags by at most this, and a run's end comes with the start of the next one.
+constexpr auto kMaxHold = std::chrono::milliseconds(20);
+
+// True if acting on `fx` reaches outside the engine (a worker, a log): its changes must be
+// durable first.
+bool HasOutsideEffects(const Effects& fx) {
+  return !fx.dispatches.empty() || !fx.cancels.empty() || !fx.opened_logs.empty() ||
+         !fx.closed_logs.empty();
+}
+
+bool Deletes(const core::WriteBatch& batch) {
+  return !batch.deleted_groups.empty() || !batch.deleted_jobs.empty() ||
+         !batch.deleted_actions.empty();
+}
+
+template <typename T>
+void AppendAll(std::vector<T>* to, std::vector<T>* from) {
+  to->insert(to->end(), std::make_move_iterator(from->begin()),
+             std::make_move_iterator(from->end()));
+}
+
+// Appends `later` to `earlier`: the store applies upserts in order, so later rows win.
+void Append(core::WriteBatch* earlier, core::WriteBatch* later) {
+  AppendAll(&earlier->groups, &later->groups);
+  AppendAll(&earlier->deleted_groups, &later->deleted_groups);
+  AppendAll(&earlier->jobs, &later->jobs);
+  AppendAll(&earlier->deleted_jobs, &later->deleted_jobs);
+  AppendAll(&earlier->revisions, &later->revisions);
+  AppendAll(&earlier->actions, &later->actions);
+  AppendAll(&earlier->deleted_actions, &later->deleted_actions);
+  AppendAll(&earlier->runs, &later->runs);
+  AppendAll(&earlier->reruns, &later->reruns);
+}
+
+}  // namespace
+
 void Engine::Loop() {
   for (;;) {
     std::deque<Event> events;
+    bool exiting = false;
     {
       std::unique_lock lock(mu_);
       auto pending = [this] { return stopping_ || !events_.empty(); };
+      std::optional<std::chrono::steady_clock::time_point> until;
       if (wake_at_) {
         // Timers run on the wall clock; the scheduler gets `now` from clock_.
-        const auto wait = absl::ToChronoNanoseconds(
-            std::max(*wake_at_ - clock_->Now(), absl::ZeroDuration()));
-        wake_.wait_for(lock, wait, pending);
+        until = std::chrono::steady_clock::now() +
+                absl::ToChronoNanoseconds(std::max(*wake_at_ - clock_->Now(), absl::ZeroDuration()));
+      }
+      if (!held_.empty() && (!until || held_until_ < *until)) until = held_until_;
+      if (until) {
+        wake_.wait_until(lock, *until, pending);
       } else {
         wake_.wait(lock, pending);
       }
       if (events_.empty() && stopping_) {
         exited_ = true;
-        return;
+        exiting = true;
       }
       events.swap(events_);
+    }
+    if (exiting) {
+      if (!held_.empty()) (void)CommitWithHeld({});
+      return;
     }
     const absl::Time now = clock_->Now();
     Effects fx;
@@ -193,10 +244,41 @@ void Engine::Loop() {
     scheduler_.Tick(now, &fx);
     scheduler_.Dispatch(now, &fx);
     wake_at_ = scheduler_.NextWakeTime();
-    const absl::Status committed = fx.batch.empty() ? absl::OkStatus() : CommitDurably(fx.batch);
+    // A tick that nobody waits for and that reaches nothing outside the engine (typically runs
+    // that started: their workers' ledgers know) is held back and written with the next commit,
+    // usually the end of a run moments later: one commit per run instead of two.
+    const bool hold = replies.empty() && !HasOutsideEffects(fx) &&
+                      (held_.empty() || std::chrono::steady_clock::now() < held_until_);
+    if (hold) {
+      if (!fx.batch.empty()) {
+        if (held_.empty()) held_until_ = std::chrono::steady_clock::now() + kMaxHold;
+        Append(&held_, &fx.batch);
+      }
+      continue;
+    }
+    const absl::Status committed = CommitWithHeld(std::move(fx.batch));
     if (committed.ok()) Act(fx);
     for (auto& reply : replies) reply(committed);
+    // Logs close last: output that a reply lets through (a worker's first output, held until
+    // its run's start was stored) belongs in them.
+    if (committed.ok()) {
+      for (core::RunId run : fx.closed_logs) logs_->CloseRun(run);
+    }
   }
+}
+
+absl::Status Engine::CommitWithHeld(core::WriteBatch batch) {
+  if (!held_.empty()) {
+    if (Deletes(batch)) {
+      // A deletion must come after the rows it deletes: two transactions, in order.
+      HERA_RETURN_IF_ERROR(CommitDurably(held_));
+    } else {
+      Append(&held_, &batch);
+      batch = std::move(held_);
+    }
+    held_ = core::WriteBatch();
+  }
+  return batch.empty() ? absl::OkStatus() : CommitDurably(batch);
 }
 
 absl::Status Engine::CommitDurably(const core::WriteBatch& batch) {
@@ -214,7 +296,6 @@ absl::Status Engine::CommitDurably(const core::WriteBatch& batch) {
 
 void Engine::Act(const Effects& fx) {
   for (core::RunId run : fx.opened_logs) logs_->OpenRun(run);
-  for (core::RunId run : fx.closed_logs) logs_->CloseRun(run);
   for (const auto& [worker, order] : fx.dispatches) DispatchPrepared(worker, order);
   for (const auto& [worker, run] : fx.cancels) workers_->Cancel(worker, run);
 }
@@ -515,12 +596,16 @@ void Engine::OnRunStarted(const std::string& worker, core::RunId run, absl::Time
   });
 }
 
-void Engine::OnRunsChanged(const std::string& worker, core::RunChanges changes) {
-  Post([worker, changes = std::move(changes)](Scheduler& s, absl::Time now,
-                                              Effects& fx) -> Reply {
+void Engine::OnRunsChanged(const std::string& worker, core::RunChanges changes,
+                           std::function<void()> stored) {
+  Post([worker, changes = std::move(changes), stored = std::move(stored)](
+           Scheduler& s, absl::Time now, Effects& fx) -> Reply {
     for (const auto& [run, at] : changes.started) s.OnRunStarted(run, worker, at, &fx);
     for (const auto& result : changes.finished) s.OnWorkerRunFinished(worker, result, now, &fx);
-    return nullptr;
+    if (!stored) return nullptr;  // may be held for a later commit
+    return [stored](const absl::Status& commit) {
+      if (commit.ok()) stored();
+    };
   });
 }
 

@@ -4,6 +4,7 @@
 // to the store in one transaction, and only then sends orders to workers and answers callers.
 // So nothing is acted on, or acknowledged, before it is durable.
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -105,7 +106,8 @@ class Engine final : public core::EngineCommands, public core::RunReports {
   void OnRunStarted(const std::string& worker, core::RunId run, absl::Time at) override;
   void OnRunOutput(core::RunId run, int64_t offset, std::string_view bytes) override;
   void OnRunFinished(const std::string& worker, const core::RunResult& result) override;
-  void OnRunsChanged(const std::string& worker, core::RunChanges changes) override;
+  void OnRunsChanged(const std::string& worker, core::RunChanges changes,
+                     std::function<void()> stored) override;
   // OnRunFinished for a remote worker: `stored` runs once the result is committed (or was
   // ignored as stale), so the worker may drop it from its outbox.
   void OnRunFinished(const std::string& worker, const core::RunResult& result,
@@ -130,6 +132,9 @@ class Engine final : public core::EngineCommands, public core::RunReports {
   // Commits `fx.batch`, retrying while the store is unavailable (the engine pauses; nothing
   // is acted on before it is written). Returns the last error if stopping interrupted it.
   absl::Status CommitDurably(const core::WriteBatch& batch);
+  // Commits what is held back together with `batch` (one transaction unless `batch` deletes).
+  absl::Status CommitWithHeld(core::WriteBatch batch);
+  // Opens logs, dispatches and cancels after a commit (logs are closed after the replies).
   void Act(const core::Effects& fx);
   // Renders `order` (master/run_preparer.h) and sends it to `worker`; a run that cannot be
   // rendered is not sent and fails through the path of a worker's report.
@@ -146,6 +151,10 @@ class Engine final : public core::EngineCommands, public core::RunReports {
   const CommandPolicy commands_;
   core::Scheduler scheduler_;  // engine thread only
   std::optional<absl::Time> wake_at_;  // engine thread only: the scheduler's next timer
+  // Engine thread only: changes of ticks that had no effect outside the engine (runs started,
+  // which their workers' ledgers record), written with the next commit or by held_until_.
+  core::WriteBatch held_;
+  std::chrono::steady_clock::time_point held_until_;
 
   std::mutex mu_;
   std::condition_variable wake_;

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <future>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -109,6 +110,67 @@ TEST_F(EngineRestartTest, ARunTheLedgerShowsStartedIsLostNotRunAgain) {
   EXPECT_NE(run.message.find("interrupted"), std::string::npos) << run.message;
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_TRUE(port.dispatched().empty());
+  engine->Stop();
+}
+
+// Reports of the worker's runs, as the local worker sends them after each turn of its runner.
+class EngineReportsTest : public EngineRestartTest {
+ protected:
+  // A fresh engine that has handed run_ to "local" again.
+  std::unique_ptr<Engine> Restarted(RecordingPort* port) {
+    auto engine = NewEngine(port);
+    EXPECT_TRUE(engine->Start({"local"}, /*spawned=*/{}).ok());
+    for (int i = 0; i < 500 && port->dispatched().empty(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_EQ(port->dispatched(), std::vector<core::RunId>{run_});
+    return engine;
+  }
+  void ReportStarted(Engine* engine) {
+    core::RunChanges changes;
+    changes.started.emplace_back(run_, absl::Now());
+    engine->OnRunsChanged("local", std::move(changes), nullptr);
+  }
+  core::RunStatus StoredStatus() { return store_->GetRun(run_)->status; }
+};
+
+// A start alone may wait for the next commit, but not for long: it is stored on its own soon.
+TEST_F(EngineReportsTest, AStartAloneIsStoredSoon) {
+  RecordingPort port;
+  auto engine = Restarted(&port);
+  ReportStarted(engine.get());
+  for (int i = 0; i < 500 && StoredStatus() != core::RunStatus::kRunning; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(StoredStatus(), core::RunStatus::kRunning);
+  engine->Stop();
+}
+
+TEST_F(EngineReportsTest, StoppingWritesAHeldStart) {
+  RecordingPort port;
+  auto engine = Restarted(&port);
+  ReportStarted(engine.get());
+  engine->Stop();
+  EXPECT_EQ(StoredStatus(), core::RunStatus::kRunning);
+}
+
+// The worker forgets a run (its ledger record) when told its end is stored: by then it must be.
+TEST_F(EngineReportsTest, EndsStoredCallsBackAfterTheEndIsCommitted) {
+  RecordingPort port;
+  auto engine = Restarted(&port);
+  ReportStarted(engine.get());
+  core::RunChanges changes;
+  core::RunResult result;
+  result.run_id = run_;
+  result.exit_code = 0;
+  result.ended_at = absl::Now();
+  changes.finished.push_back(result);
+  std::promise<core::RunStatus> at_callback;
+  engine->OnRunsChanged("local", std::move(changes),
+                        [&] { at_callback.set_value(StoredStatus()); });
+  auto status = at_callback.get_future();
+  ASSERT_EQ(status.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  EXPECT_EQ(status.get(), core::RunStatus::kSuccess);
   engine->Stop();
 }
 

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/mutex_lock.h"
 #include "exec/run_ledger.h"
 #include "exec/run_setup.h"
 #include "worker/job_command.h"
@@ -21,6 +22,9 @@ absl::StatusOr<std::unique_ptr<LocalWorker>> LocalWorker::Create(
   runner_options.kill_grace = options.kill_grace;
   runner_options.ledger_dir = ledger;
   runner_options.max_running = options.slots;  // the engine may give more: they wait here
+  // A run's record stays in the ledger until the engine has stored its end: a crash before
+  // that finds it there, so the restart knows it started (and ends it lost, not runs it again).
+  runner_options.keep_ended_records = true;
   auto runner = exec::JobRunner::Create(worker.get(), runner_options);
   if (!runner.ok()) return runner.status();
   worker->runner_ = *std::move(runner);
@@ -101,18 +105,62 @@ void LocalWorker::ReportFailedStart(core::RunId run, const std::string& error) {
 
 void LocalWorker::OnStarted(int64_t run_id, pid_t) {
   turn_.started.emplace_back(run_id, clock_->Now());
+  start_maybe_held_.insert(run_id);
 }
 
 void LocalWorker::OnOutput(int64_t run_id, int64_t offset, std::string_view bytes) {
-  reports_->OnRunOutput(run_id, offset, bytes);
+  {
+    MutexLock lock(&output_mu_);
+    if (auto held = held_output_.find(run_id); held != held_output_.end()) {
+      held->second.bytes.append(bytes);
+      // A store that does not answer must not make the master hold a chatty job's output:
+      // past this much, the log goes on without waiting for the start.
+      if (held->second.bytes.size() > kMaxHeldOutput) ReleaseOutputLocked(held);
+      return;
+    }
+    if (start_maybe_held_.erase(run_id) > 0) {
+      // The first output of a run whose start the engine may not have stored yet: it waits
+      // until the start is stored, so no log line is read while the run shows as queued.
+      held_output_.emplace(run_id, HeldOutput{offset, std::string(bytes)});
+    } else {
+      reports_->OnRunOutput(run_id, offset, bytes);
+      return;
+    }
+  }
+  ReportTurn([this, run_id] {
+    MutexLock lock(&output_mu_);
+    if (auto held = held_output_.find(run_id); held != held_output_.end()) {
+      ReleaseOutputLocked(held);
+    }
+  });
+}
+
+void LocalWorker::ReleaseOutputLocked(HeldOutputs::iterator held) {
+  reports_->OnRunOutput(held->first, held->second.offset, held->second.bytes);
+  held_output_.erase(held);
 }
 
 void LocalWorker::OnFinished(int64_t run_id, const exec::Outcome& outcome) {
+  start_maybe_held_.erase(run_id);
   turn_.finished.push_back(ResultOf(run_id, outcome, clock_->Now()));
 }
 
 void LocalWorker::OnTurnDone() {
-  if (!turn_.empty()) reports_->OnRunsChanged(options_.id, std::exchange(turn_, {}));
+  if (!turn_.empty()) ReportTurn(nullptr);
+}
+
+void LocalWorker::ReportTurn(std::function<void()> then) {
+  std::vector<int64_t> ended;
+  for (const auto& result : turn_.finished) ended.push_back(result.run_id);
+  std::function<void()> stored;
+  if (!ended.empty() || then) {
+    // The ends' ledger records go once the ends are stored (see keep_ended_records).
+    stored = [this, ended = std::move(ended), then = std::move(then)] {
+      runner_->Forget(ended);
+      if (then) then();
+    };
+  }
+  reports_->OnRunsChanged(options_.id, std::exchange(turn_, {}), std::move(stored));
 }
 
 }  // namespace hera::worker

@@ -3,11 +3,15 @@
 // exec::JobRunner and reports to the engine. The engine reaches it through core::WorkerPort,
 // the same port a remote worker implements, so it does not know the worker is in-process.
 
+#include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "common/clock.h"
 #include "core/ports.h"
 #include "exec/job_runner.h"
@@ -34,7 +38,8 @@ class LocalWorker final : public core::WorkerPort, public exec::RunListener {
                                                              const Clock* clock);
   ~LocalWorker() override;
 
-  // Where reports go; call once, before the first Dispatch. `reports` must outlive the worker.
+  // Where reports go; call once, before the first Dispatch. `reports` must outlive the worker,
+  // and stop calling back (the engine stopped) before the worker is destroyed.
   void Attach(core::RunReports* reports) { reports_ = reports; }
   const std::string& id() const { return options_.id; }
   int slots() const { return options_.slots; }
@@ -57,6 +62,17 @@ class LocalWorker final : public core::WorkerPort, public exec::RunListener {
   LocalWorker(LocalWorkerOptions options, const Clock* clock)
       : options_(std::move(options)), clock_(clock) {}
   void ReportFailedStart(core::RunId run, const std::string& error);
+  // Sends turn_ to the engine; `then`, if set, runs once it and all before it are stored
+  // (which makes the engine commit at once).
+  void ReportTurn(std::function<void()> then);
+  struct HeldOutput {
+    int64_t offset = 0;
+    std::string bytes;
+  };
+  using HeldOutputs = absl::flat_hash_map<int64_t, HeldOutput>;
+  static constexpr size_t kMaxHeldOutput = 1 << 20;
+  // Appends a held run's output to its log and forgets it (output_mu_ held).
+  void ReleaseOutputLocked(HeldOutputs::iterator held);
   // Fetches the order's downloads on the download stage, then starts `spec`; a failed or
   // cancelled fetch ends the run with its reason instead.
   void FetchAndStart(exec::RunSpec spec,
@@ -68,6 +84,13 @@ class LocalWorker final : public core::WorkerPort, public exec::RunListener {
   // The runner's starts and ends since its last turn, reported together (its thread only): a
   // run's end and the start of the next one in its slot then share one engine tick and commit.
   core::RunChanges turn_;
+  // Runner's thread only: runs whose start the engine may hold back (not stored yet) and
+  // that have printed nothing yet.
+  std::set<int64_t> start_maybe_held_;
+  // The first output of such runs, until their start is stored (then the engine's thread
+  // appends it to the log, and later output goes straight there).
+  absl::Mutex output_mu_;
+  HeldOutputs held_output_ ABSL_GUARDED_BY(output_mu_);
   std::vector<int64_t> leftovers_;
   std::unique_ptr<exec::JobRunner> runner_;
   // After runner_: destroyed first, as its threads hand runs to the runner.
