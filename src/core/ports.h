@@ -82,6 +82,7 @@ struct RunChanges {
 class RunReports {
  public:
   virtual ~RunReports() = default;
+  // Stored with the tick it is applied in (its output may follow at once).
   virtual void OnRunStarted(const std::string& worker, RunId run, absl::Time at) = 0;
   // Log bytes at `offset` of the run's log; chunks may repeat after a reconnect.
   virtual void OnRunOutput(RunId run, int64_t offset, std::string_view bytes) = 0;

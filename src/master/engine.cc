@@ -592,7 +592,9 @@ absl::StatusOr<core::Action> Engine::ForceAction(core::ActionId id, core::Action
 void Engine::OnRunStarted(const std::string& worker, core::RunId run, absl::Time at) {
   Post([worker, run, at](Scheduler& s, absl::Time, Effects& fx) -> Reply {
     s.OnRunStarted(run, worker, at, &fx);
-    return nullptr;
+    // Stored at once, not held: a remote worker streams the run's output straight to the
+    // log, which must not be read while the run still shows as queued.
+    return [](const absl::Status&) {};
   });
 }
 
