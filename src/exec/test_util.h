@@ -62,8 +62,8 @@ class RecordingListener : public RunListener {
     int finished = 0;
     std::optional<Outcome> outcome;
     std::vector<std::string> violations;  // Contract breaches seen; expected empty.
-    bool start_turn_done = false;   // An OnTurnDone came after OnStarted.
-    bool finish_turn_done = false;  // An OnTurnDone came after OnFinished.
+    bool start_turn_done = false;         // An OnTurnDone came after OnStarted.
+    bool finish_turn_done = false;        // An OnTurnDone came after OnFinished.
   };
 
   void OnStarted(int64_t run_id, pid_t pid) override {

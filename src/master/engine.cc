@@ -215,8 +215,8 @@ void Engine::Loop() {
       std::optional<std::chrono::steady_clock::time_point> until;
       if (wake_at_) {
         // Timers run on the wall clock; the scheduler gets `now` from clock_.
-        until = std::chrono::steady_clock::now() +
-                absl::ToChronoNanoseconds(std::max(*wake_at_ - clock_->Now(), absl::ZeroDuration()));
+        const absl::Duration wait = std::max(*wake_at_ - clock_->Now(), absl::ZeroDuration());
+        until = std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(wait);
       }
       if (!held_.empty() && (!until || held_until_ < *until)) until = held_until_;
       if (until) {
@@ -247,8 +247,10 @@ void Engine::Loop() {
     // A tick that nobody waits for and that reaches nothing outside the engine (typically runs
     // that started: their workers' ledgers know) is held back and written with the next commit,
     // usually the end of a run moments later: one commit per run instead of two.
+    // A deletion is never appended to held rows (see CommitWithHeld).
     const bool hold = replies.empty() && !HasOutsideEffects(fx) &&
-                      (held_.empty() || std::chrono::steady_clock::now() < held_until_);
+                      (held_.empty() || (std::chrono::steady_clock::now() < held_until_ &&
+                                         !Deletes(fx.batch)));
     if (hold) {
       if (!fx.batch.empty()) {
         if (held_.empty()) held_until_ = std::chrono::steady_clock::now() + kMaxHold;
