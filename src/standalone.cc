@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "cluster_token.h"
@@ -246,6 +247,14 @@ int RunStandalone(const StandaloneOptions& options) {
   std::vector<core::RunId> spawned;
   if (local) spawned.assign(local->leftovers().begin(), local->leftovers().end());
   if (auto st = engine.Start(local_ids, spawned); !st.ok()) return Fail(st);
+  if (local) local->ForgetLeftovers();  // their runs are stored as lost (or ended) now
+  // However this function returns from here on, the worker's runs end and are recorded before
+  // the engine goes: the worker reports to the engine until it has stopped.
+  absl::Cleanup stop_in_order = [&] {
+    engine.BeginShutdown();
+    if (local) local->Shutdown();
+    engine.Stop();
+  };
   core::DispatchLimits limits;
   limits.max_memory_fraction = options.max_memory_percent / 100.0;
   limits.max_load_per_core = options.max_load_per_core;
@@ -325,9 +334,7 @@ int RunStandalone(const StandaloneOptions& options) {
   // Workers keep their runs when the master goes: they reconnect to the next one.
   hub.Stop();
   if (grpc_server) grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
-  engine.BeginShutdown();
-  if (local) local->Shutdown();
-  engine.Stop();
+  std::move(stop_in_order).Invoke();
   std::filesystem::remove(dir + "/ports.json", ec);
   return 0;
 }

@@ -64,6 +64,26 @@ std::optional<std::string> ReadFile(const std::string& path) {
 
 }  // namespace
 
+namespace {
+
+// The records added and not removed since, replaying the ledger file's text. A malformed "+"
+// line is a torn append from a crash: its spawn was never reported.
+std::map<int64_t, LedgerRecord> LiveRecords(absl::string_view data) {
+  std::map<int64_t, LedgerRecord> live;
+  for (absl::string_view line : absl::StrSplit(data, '\n', absl::SkipEmpty())) {
+    if (absl::ConsumePrefix(&line, "+")) {
+      absl::StatusOr<LedgerRecord> record = ParseLedgerRecord(AsStd(line));
+      if (record.ok()) live[record->run_id] = *record;
+    } else if (int64_t run_id = 0; absl::ConsumePrefix(&line, "-") &&
+                                   absl::SimpleAtoi(line, &run_id)) {
+      live.erase(run_id);
+    }
+  }
+  return live;
+}
+
+}  // namespace
+
 std::string FormatLedgerRecord(const LedgerRecord& r) {
   return absl::StrCat("{\"run_id\":", r.run_id, ",\"pid\":", r.pid, ",\"pgid\":", r.pgid,
                       ",\"start_time\":", r.start_time, "}\n");
@@ -89,6 +109,10 @@ absl::StatusOr<RunLedger> RunLedger::Open(std::string dir) {
   RunLedger ledger(std::move(dir), std::move(fd));
   struct stat st;
   if (::fstat(ledger.fd_.get(), &st) == 0) ledger.file_bytes_ = st.st_size;
+  // Records left by KillLeftovers(keep_records) stay live until removed, rewrites included.
+  if (ledger.file_bytes_ > 0) {
+    if (std::optional<std::string> data = ReadFile(path)) ledger.live_ = LiveRecords(*data);
+  }
   return ledger;
 }
 
@@ -150,19 +174,7 @@ std::pair<std::vector<int64_t>, std::vector<pid_t>> KillLive(const std::string& 
   std::vector<pid_t> killed_groups;
   std::optional<std::string> data = ReadFile(path);
   if (!data) return {run_ids, killed_groups};
-  // Replay: the live records are those added and not removed since.
-  std::map<int64_t, LedgerRecord> live;
-  for (absl::string_view line : absl::StrSplit(*data, '\n', absl::SkipEmpty())) {
-    if (absl::ConsumePrefix(&line, "+")) {
-      // A malformed line is a torn append from the crash: its spawn was never reported.
-      absl::StatusOr<LedgerRecord> record = ParseLedgerRecord(AsStd(line));
-      if (record.ok()) live[record->run_id] = *record;
-    } else if (int64_t run_id = 0; absl::ConsumePrefix(&line, "-") &&
-                                   absl::SimpleAtoi(line, &run_id)) {
-      live.erase(run_id);
-    }
-  }
-  for (const auto& [run_id, record] : live) {
+  for (const auto& [run_id, record] : LiveRecords(*data)) {
     run_ids.push_back(run_id);
     std::optional<ProcStat> stat = ReadProcStat(record.pid);
     // Same pid and same start time: the very process we spawned (possibly a zombie whose
@@ -180,11 +192,11 @@ void KillRecorded(const std::string& ledger_dir) {
   (void)KillLive(absl::StrCat(ledger_dir, "/", kLedgerName));
 }
 
-std::vector<int64_t> KillLeftovers(const std::string& ledger_dir) {
+std::vector<int64_t> KillLeftovers(const std::string& ledger_dir, bool keep_records) {
   std::string path = absl::StrCat(ledger_dir, "/", kLedgerName);
   ::unlink(absl::StrCat(path, ".tmp").c_str());  // A crash during a rewrite.
   auto [run_ids, killed_groups] = KillLive(path);
-  ::unlink(path.c_str());
+  if (!keep_records) ::unlink(path.c_str());
 
   // SIGKILL is asynchronous; give the groups a moment to be gone before the caller reuses
   // their work directories.

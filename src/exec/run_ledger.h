@@ -36,7 +36,7 @@ absl::StatusOr<LedgerRecord> ParseLedgerRecord(std::string_view json);
 class RunLedger {
  public:
   // Opens (creating) <dir>/ledger.log for appending; `dir` must exist. Records already in the
-  // file are kept (KillLeftovers should have dealt with them) until the next rewrite.
+  // file (KillLeftovers should have dealt with their processes) stay live until removed.
   static absl::StatusOr<RunLedger> Open(std::string dir);
 
   // Appends the record of a spawned group. Returns the IO error.
@@ -62,9 +62,12 @@ class RunLedger {
 // seconds for those groups to die, removes the ledger file, and returns the run ids of all live
 // records found, killed or not, sorted (a malformed line is skipped). A missing directory or
 // file yields an empty list. Call it before opening a RunLedger on the same directory.
+// With `keep_records` the file stays, and the next RunLedger carries its records until each is
+// removed: for a caller that must first store what became of those runs, so that a crash before
+// then finds them again.
 // Limitation: members of a group whose leader already exited are not killed (the group can no
 // longer be identified safely).
-std::vector<int64_t> KillLeftovers(const std::string& ledger_dir);
+std::vector<int64_t> KillLeftovers(const std::string& ledger_dir, bool keep_records = false);
 
 // KillLeftovers without removing the ledger file or waiting: what a guard does the moment its
 // worker died (the next worker's KillLeftovers still finds, and removes, the records).

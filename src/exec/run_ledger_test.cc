@@ -100,6 +100,33 @@ TEST(RunLedgerTest, ReopenKeepsAppending) {
   EXPECT_EQ(KillLeftovers(tmp.path()), (std::vector<int64_t>{3, 4}));
 }
 
+// keep_records: the leftovers stay in the file, and a reopened ledger carries them (rewrites
+// included) until each is removed; another crash before that finds them again.
+TEST(RunLedgerTest, KeptLeftoversStayUntilRemoved) {
+  TempDir tmp;
+  {
+    RunLedger ledger = OpenLedger(tmp.path());
+    ASSERT_TRUE(ledger.Record({.run_id = 8, .pid = 999999981, .pgid = 999999981,
+                               .start_time = 1}).ok());
+    ASSERT_TRUE(ledger.Record({.run_id = 9, .pid = 999999982, .pgid = 999999982,
+                               .start_time = 1}).ok());
+  }
+  EXPECT_EQ(KillLeftovers(tmp.path(), /*keep_records=*/true), (std::vector<int64_t>{8, 9}));
+  {
+    RunLedger ledger = OpenLedger(tmp.path());
+    // Many runs come and go: the rewrites must keep 8 and 9.
+    for (int64_t id = 100; id < 3000; ++id) {
+      ASSERT_TRUE(ledger.Record({.run_id = id, .pid = 999999983, .pgid = 999999983,
+                                 .start_time = 1}).ok());
+      ASSERT_TRUE(ledger.Remove(id).ok());
+    }
+    EXPECT_EQ(KillLeftovers(tmp.path(), /*keep_records=*/true), (std::vector<int64_t>{8, 9}));
+    ASSERT_TRUE(ledger.Remove(8).ok());
+  }
+  EXPECT_EQ(KillLeftovers(tmp.path()), (std::vector<int64_t>{9}));
+  EXPECT_TRUE(std::filesystem::is_empty(tmp.path()));
+}
+
 class KillLeftoversTest : public ::testing::Test {
  protected:
   // Spawns `command` under sh as the leader of a new group, output to /dev/null.

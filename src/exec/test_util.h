@@ -121,6 +121,10 @@ class RecordingListener : public RunListener {
       return e.output.find(needle) != std::string::npos;
     });
   }
+  // Waits until an OnTurnDone has followed the OnStarted of `run_id`; false on timeout.
+  bool WaitStartTurnDone(int64_t run_id, absl::Duration timeout = kWait) {
+    return WaitFor(run_id, timeout, [](const Events& e) { return e.start_turn_done; });
+  }
   // Waits until an OnTurnDone has followed the OnFinished of `run_id`; false on timeout.
   bool WaitFinishTurnDone(int64_t run_id, absl::Duration timeout = kWait) {
     return WaitFor(run_id, timeout, [](const Events& e) { return e.finish_turn_done; });

@@ -17,7 +17,9 @@ absl::StatusOr<std::unique_ptr<LocalWorker>> LocalWorker::Create(
   const std::string ledger = options.data_dir + "/ledger";
   // A crashed worker's children outlive it in their own process groups: end them before any
   // run can be started again.
-  worker->leftovers_ = exec::KillLeftovers(ledger);
+  // Their records stay in the ledger until ForgetLeftovers: until the engine has stored what
+  // became of those runs, another crash must find them again.
+  worker->leftovers_ = exec::KillLeftovers(ledger, /*keep_records=*/true);
   exec::JobRunnerOptions runner_options;
   runner_options.kill_grace = options.kill_grace;
   runner_options.ledger_dir = ledger;
@@ -39,6 +41,8 @@ void LocalWorker::Shutdown() {
   if (downloads_) downloads_->Shutdown();
   if (runner_) runner_->Shutdown();
 }
+
+void LocalWorker::ForgetLeftovers() { runner_->Forget(leftovers_); }
 
 void LocalWorker::Dispatch(const std::string&, const core::DispatchOrder& order) {
   auto command = CommandOf(order);

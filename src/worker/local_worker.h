@@ -45,6 +45,8 @@ class LocalWorker final : public core::WorkerPort, public exec::RunListener {
   int slots() const { return options_.slots; }
   // Run ids whose processes were found alive from a previous crash and killed at Create().
   const std::vector<int64_t>& leftovers() const { return leftovers_; }
+  // Drops the leftovers' ledger records: call once the engine has stored what became of them.
+  void ForgetLeftovers();
   // Kills every run (each reported finished with cancelled=true) and stops. Idempotent.
   void Shutdown();
 
