@@ -6,6 +6,7 @@
 #include <iterator>
 #include <map>
 #include <set>
+#include <utility>
 
 #include <spdlog/spdlog.h>
 
@@ -179,18 +180,15 @@ bool HasOutsideEffects(const Effects& fx) {
          !fx.closed_logs.empty();
 }
 
-bool Deletes(const core::WriteBatch& batch) {
-  return !batch.deleted_groups.empty() || !batch.deleted_jobs.empty() ||
-         !batch.deleted_actions.empty();
-}
-
 template <typename T>
 void AppendAll(std::vector<T>* to, std::vector<T>* from) {
   to->insert(to->end(), std::make_move_iterator(from->begin()),
              std::make_move_iterator(from->end()));
 }
 
-// Appends `later` to `earlier`: the store applies upserts in order, so later rows win.
+// Appends `later` to `earlier`, which is the same as committing them in order: the store applies
+// upserts in order (later rows win) and a batch's deletions after its upserts, and ids are never
+// reused, so nothing deleted in `earlier` comes back in `later`.
 void Append(core::WriteBatch* earlier, core::WriteBatch* later) {
   AppendAll(&earlier->groups, &later->groups);
   AppendAll(&earlier->deleted_groups, &later->deleted_groups);
@@ -247,10 +245,8 @@ void Engine::Loop() {
     // A tick that nobody waits for and that reaches nothing outside the engine (typically runs
     // that started: their workers' ledgers know) is held back and written with the next commit,
     // usually the end of a run moments later: one commit per run instead of two.
-    // A deletion is never appended to held rows (see CommitWithHeld).
     const bool hold = replies.empty() && !HasOutsideEffects(fx) &&
-                      (held_.empty() || (std::chrono::steady_clock::now() < held_until_ &&
-                                         !Deletes(fx.batch)));
+                      (held_.empty() || std::chrono::steady_clock::now() < held_until_);
     if (hold) {
       if (!fx.batch.empty()) {
         if (held_.empty()) held_until_ = std::chrono::steady_clock::now() + kMaxHold;
@@ -271,14 +267,8 @@ void Engine::Loop() {
 
 absl::Status Engine::CommitWithHeld(core::WriteBatch batch) {
   if (!held_.empty()) {
-    if (Deletes(batch)) {
-      // A deletion must come after the rows it deletes: two transactions, in order.
-      HERA_RETURN_IF_ERROR(CommitDurably(held_));
-    } else {
-      Append(&held_, &batch);
-      batch = std::move(held_);
-    }
-    held_ = core::WriteBatch();
+    Append(&held_, &batch);
+    batch = std::exchange(held_, core::WriteBatch());
   }
   return batch.empty() ? absl::OkStatus() : CommitDurably(batch);
 }

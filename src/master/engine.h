@@ -132,7 +132,7 @@ class Engine final : public core::EngineCommands, public core::RunReports {
   // Commits `fx.batch`, retrying while the store is unavailable (the engine pauses; nothing
   // is acted on before it is written). Returns the last error if stopping interrupted it.
   absl::Status CommitDurably(const core::WriteBatch& batch);
-  // Commits what is held back together with `batch` (one transaction unless `batch` deletes).
+  // Commits what is held back together with `batch`, in one transaction.
   absl::Status CommitWithHeld(core::WriteBatch batch);
   // Opens logs, dispatches and cancels after a commit (logs are closed after the replies).
   void Act(const core::Effects& fx);

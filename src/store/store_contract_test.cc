@@ -470,6 +470,28 @@ TEST_P(StoreContractTest, DeletingAJobDeletesItsRevisionsActionsAndRuns) {
   EXPECT_THAT(*store().ListGroups(), IsEmpty());
 }
 
+// The engine appends batches it held back to the next one; that equals committing them in order
+// only because a batch's deletions come after its upserts.
+TEST_P(StoreContractTest, RowsWrittenAndDeletedInOneBatchAreDeleted) {
+  WriteBatch b = BaseBatch();
+  b.actions = {MakeAction(1, 1, T(0)), MakeAction(2, 1, T(60))};
+  ASSERT_TRUE(store().Commit(b).ok());
+  WriteBatch both;
+  both.actions = {MakeAction(1, 1, T(0), ActionStatus::kRunning)};
+  both.runs = {MakeRun(5, 1, 1, RunStatus::kRunning)};
+  both.deleted_actions = {1};
+  ASSERT_TRUE(store().Commit(both).ok());
+  EXPECT_EQ(store().GetAction(1).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(store().GetRun(5).ok());
+  WriteBatch job_gone;
+  job_gone.runs = {MakeRun(6, 1, 2, RunStatus::kQueued)};
+  job_gone.deleted_jobs = {1};
+  ASSERT_TRUE(store().Commit(job_gone).ok());
+  EXPECT_EQ(store().GetRun(5).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store().GetRun(6).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store().GetAction(2).status().code(), absl::StatusCode::kNotFound);
+}
+
 TEST_P(StoreContractTest, DeleteActionKeepsTheRest) {
   WriteBatch b = BaseBatch();
   b.actions = {MakeAction(1, 1, T(0)), MakeAction(2, 1, T(60))};
