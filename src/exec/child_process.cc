@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "exec/proc_stat.h"
 #include "exec/program_lookup.h"
 
 namespace hera::exec {
@@ -91,9 +92,12 @@ absl::StatusOr<ChildProcess> ChildProcess::Spawn(const std::vector<std::string>&
   std::vector<char*> c_argv = CStrings(argv);
   std::vector<char*> c_env = CStrings(env);
   pid_t pid = -1;
+  // The kernel stamps the child's start time during the spawn, so between these two readings.
+  const uint64_t ticks_before = BootTicksNow();
   // glibc's posix_spawn uses CLONE_VFORK and reports chdir/exec failures here (the failed
   // child is already reaped), so a returned pid is a child that has exec'd.
   rc = ::posix_spawn(&pid, program->c_str(), &s.actions, &s.attr, c_argv.data(), c_env.data());
+  const uint64_t ticks_after = BootTicksNow();
   if (rc != 0) {
     return ErrnoError(rc, absl::StrCat("spawn ", *program, " in ", cwd));
   }
@@ -107,13 +111,16 @@ absl::StatusOr<ChildProcess> ChildProcess::Spawn(const std::vector<std::string>&
     }
     return ErrnoError(err, "pidfd_open");
   }
-  return ChildProcess(pid, std::move(pidfd));
+  std::optional<uint64_t> start_time;
+  if (ticks_before == ticks_after) start_time = ticks_before;
+  return ChildProcess(pid, std::move(pidfd), start_time);
 }
 
 ChildProcess::ChildProcess(ChildProcess&& other) noexcept
     : pid_(std::exchange(other.pid_, -1)),
       pidfd_(std::move(other.pidfd_)),
-      reaped_(other.reaped_) {}
+      reaped_(other.reaped_),
+      start_time_(other.start_time_) {}
 
 ChildProcess& ChildProcess::operator=(ChildProcess&& other) noexcept {
   if (this != &other) {
@@ -121,6 +128,7 @@ ChildProcess& ChildProcess::operator=(ChildProcess&& other) noexcept {
     pid_ = std::exchange(other.pid_, -1);
     pidfd_ = std::move(other.pidfd_);
     reaped_ = other.reaped_;
+    start_time_ = other.start_time_;
   }
   return *this;
 }

@@ -3,6 +3,8 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +44,10 @@ class ChildProcess {
   pid_t pgid() const { return pid_; }
   // Becomes readable when the leader exits. Valid until destruction.
   int pidfd() const { return pidfd_.get(); }
+  // The child's start time as /proc/<pid>/stat gives it (field 22), when the spawn alone fixes
+  // it: the clock did not pass a tick while the spawn ran (nearly always). Reading /proc costs
+  // as much as the rest of the spawn, and waits for the child's exec to finish.
+  std::optional<uint64_t> start_time() const { return start_time_; }
   bool reaped() const { return reaped_; }
 
   // Sends `signal` to every process in the group. A no-op after Reap(). Returns an error only
@@ -52,12 +58,14 @@ class ChildProcess {
   absl::StatusOr<int> Reap();
 
  private:
-  ChildProcess(pid_t pid, UniqueFd pidfd) : pid_(pid), pidfd_(std::move(pidfd)) {}
+  ChildProcess(pid_t pid, UniqueFd pidfd, std::optional<uint64_t> start_time)
+      : pid_(pid), pidfd_(std::move(pidfd)), start_time_(start_time) {}
   void KillAndReap();
 
   pid_t pid_ = -1;  // -1 after a move.
   UniqueFd pidfd_;
   bool reaped_ = false;
+  std::optional<uint64_t> start_time_;
 };
 
 }  // namespace hera::exec

@@ -153,6 +153,28 @@ TEST(ChildProcessTest, ReportsSpawnErrors) {
             absl::StatusCode::kInvalidArgument);
 }
 
+// The start time the spawn derives from the clock is the one /proc gives, which the ledger uses
+// to tell a leftover job from a process that reused its pid.
+TEST(ChildProcessTest, StartTimeFromTheSpawnMatchesProc) {
+  TempDir tmp;
+  int known = 0;
+  for (int i = 0; i < 100; ++i) {
+    Pipe pipe;
+    absl::StatusOr<ChildProcess> child =
+        ChildProcess::Spawn({"/bin/true"}, {}, tmp.path(), pipe.write_end.get());
+    ASSERT_TRUE(child.ok()) << child.status();
+    std::optional<ProcStat> stat = ReadProcStat(child->pid());  // unreaped: a zombie at worst
+    ASSERT_TRUE(stat.has_value());
+    if (child->start_time()) {
+      ++known;
+      EXPECT_EQ(*child->start_time(), stat->start_time) << "spawn " << i;
+    }
+    ASSERT_TRUE(child->Reap().ok());
+  }
+  // A spawn takes well under a clock tick (10 ms): the clock alone nearly always tells.
+  EXPECT_GE(known, 50);
+}
+
 TEST(ChildProcessTest, DestructorKillsTheGroup) {
   TempDir tmp;
   Pipe pipe;

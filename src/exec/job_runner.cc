@@ -289,6 +289,7 @@ void JobRunner::Loop() {
       auto node = runs_.extract(run_id);
       Run& run = *node.mapped();
       Outcome outcome;
+      leaders_.erase(run.child.pid());  // reaped below: the pid may be reused from then on
       absl::StatusOr<int> status = run.child.Reap();
       if (status.ok()) {
         outcome.how = FromWaitStatus(*status);
@@ -368,12 +369,15 @@ void JobRunner::SpawnRun(RunSpec spec) {
   // A crash between the spawn and this record leaves one orphan group KillLeftovers cannot see;
   // recording before the spawn would need the pid, which only the spawn gives.
   if (!options_.ledger_dir.empty()) {
-    std::optional<ProcStat> stat = ReadProcStat(child->pid());
+    std::optional<uint64_t> start_time = child->start_time();
+    if (!start_time) {
+      if (std::optional<ProcStat> stat = ReadProcStat(child->pid())) start_time = stat->start_time;
+    }
     absl::Status recorded =
         absl::NotFoundError(absl::StrCat("no /proc entry for pid ", child->pid()));
-    if (stat) {
+    if (start_time) {
       MutexLock lock(&ledger_mu_);
-      recorded = ledger_->Record({run_id, child->pid(), child->pgid(), stat->start_time});
+      recorded = ledger_->Record({run_id, child->pid(), child->pgid(), *start_time});
     }
     if (!recorded.ok()) {
       // A ledger was asked for so that a crash never leaves orphans; don't run unrecorded.
@@ -390,6 +394,7 @@ void JobRunner::SpawnRun(RunSpec spec) {
     run->timeout_at = SteadyClock::now() + ToSteady(spec.timeout);
   }
   pid_t pid = run->child.pid();
+  leaders_.insert(pid);
   runs_.emplace(run_id, std::move(run));
   listener_->OnStarted(run_id, pid);
 }
@@ -469,7 +474,7 @@ bool JobRunner::TryComplete(Run& run) {
   // A short run's members can only have pids allocated since its spawn: reading those few is
   // far cheaper than reading every process on the host, which dominated short runs' cost.
   bool live = now - run.spawned_at < kShortRun
-                  ? SpawnedGroupHasLiveMembers(run.child.pid())
+                  ? SpawnedGroupHasLiveMembers(run.child.pid(), leaders_)
                   : GroupHasLiveMembers(run.child.pgid(), run.child.pid());
   if (!live) return true;
   if (run.sigkill_at) {  // In the grace period: the loop sends SIGKILL when it is over.

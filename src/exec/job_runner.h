@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -138,6 +139,8 @@ class JobRunner {
 
   // Owned by the loop thread only (not guarded).
   std::map<int64_t, std::unique_ptr<Run>> runs_;
+  // The pids of runs_' leaders: spawned, not yet reaped, each leading its own group.
+  absl::flat_hash_set<pid_t> leaders_;
   std::deque<RunSpec> waiting_;  // Started while max_running runs were alive; in order.
   std::set<int64_t> prepared_;   // Waiting runs whose work dir is already prepared.
 

@@ -3,6 +3,10 @@
 #include <dirent.h>
 #include <fcntl.h>
 
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -32,7 +36,29 @@ std::optional<std::string> ReadSmallFile(const std::string& path) {
   return data;
 }
 
+// The last pid allocated in this pid namespace. The file stays open: each read asks anew.
+std::optional<pid_t> LastPid() {
+  static const int fd = ::open("/proc/sys/kernel/ns_last_pid", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  char buf[32];
+  ssize_t n;
+  while ((n = ::pread(fd, buf, sizeof(buf), 0)) < 0 && errno == EINTR) {
+  }
+  pid_t last = 0;
+  if (n <= 0 || !absl::SimpleAtoi(absl::StripAsciiWhitespace(absl::string_view(buf, n)), &last)) {
+    return std::nullopt;
+  }
+  return last;
+}
+
 }  // namespace
+
+uint64_t BootTicksNow() {
+  static const int64_t ns_per_tick = 1'000'000'000 / std::max<long>(1, ::sysconf(_SC_CLK_TCK));
+  timespec now{};
+  ::clock_gettime(CLOCK_BOOTTIME, &now);
+  return static_cast<uint64_t>((int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec) / ns_per_tick);
+}
 
 std::optional<ProcStat> ReadProcStat(pid_t pid) {
   std::optional<std::string> data = ReadSmallFile(absl::StrCat("/proc/", pid, "/stat"));
@@ -71,16 +97,15 @@ bool GroupHasLiveMembers(pid_t pgid, pid_t except) {
   return found;
 }
 
-bool SpawnedGroupHasLiveMembers(pid_t leader) {
+bool SpawnedGroupHasLiveMembers(pid_t leader, const absl::flat_hash_set<pid_t>& other_leaders) {
   // Larger ranges are scanned through the /proc listing: reading absent pids costs an open each.
   constexpr pid_t kMaxProbes = 256;
-  std::optional<std::string> text = ReadSmallFile("/proc/sys/kernel/ns_last_pid");
-  pid_t last = 0;
-  if (!text || !absl::SimpleAtoi(absl::StripAsciiWhitespace(*text), &last) || last < leader ||
-      last - leader > kMaxProbes) {
+  std::optional<pid_t> last = LastPid();
+  if (!last || *last < leader || *last - leader > kMaxProbes) {
     return GroupHasLiveMembers(leader, leader);
   }
-  for (pid_t pid = leader + 1; pid <= last; ++pid) {
+  for (pid_t pid = leader + 1; pid <= *last; ++pid) {
+    if (other_leaders.contains(pid)) continue;
     std::optional<ProcStat> stat = ReadProcStat(pid);  // Thread ids read as their process.
     if (stat && stat->pgrp == leader && stat->state != 'Z' && stat->state != 'X') return true;
   }

@@ -214,6 +214,26 @@ TEST_F(KillLeftoversTest, SpawnedGroupScanAgreesWithFullScan) {
   EXPECT_FALSE(SpawnedGroupHasLiveMembers(child.pid()));
 }
 
+// Leaders of other runs, spawned after this one, are skipped, not mistaken for members; a real
+// member among them is still found.
+TEST_F(KillLeftoversTest, SpawnedGroupScanSkipsOtherLeaders) {
+  ChildProcess child = Spawn("sleep 300 & exit 0");
+  ChildProcess other = Spawn("exec sleep 300");
+  for (int i = 0; i < 500; ++i) {
+    std::optional<ProcStat> stat = ReadProcStat(child.pid());
+    if (stat && stat->state == 'Z') break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const absl::flat_hash_set<pid_t> leaders = {child.pid(), other.pid()};
+  EXPECT_TRUE(SpawnedGroupHasLiveMembers(child.pid(), leaders));
+  ASSERT_TRUE(child.SignalGroup(SIGKILL).ok());
+  for (int i = 0; i < 500 && GroupHasLiveMembers(child.pgid(), child.pid()); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_FALSE(SpawnedGroupHasLiveMembers(child.pid(), leaders));
+  EXPECT_FALSE(SpawnedGroupHasLiveMembers(child.pid()));
+}
+
 // A worker killed with SIGKILL takes its jobs with it through the guard: the job's whole group
 // dies, not only its leader.
 TEST_F(KillLeftoversTest, GuardKillsRecordedGroupsWhenTheWorkerDies) {

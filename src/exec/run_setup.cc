@@ -106,20 +106,26 @@ absl::StatusOr<UniqueFd> OpenRunLog(const std::string& work_dir) {
 std::vector<std::string> MergeEnvironment(
     const std::vector<std::string>& base,
     const std::vector<std::pair<std::string, std::string>>& overrides) {
-  std::vector<std::string> env = base;
-  // Keys are copies: views into `env` would dangle when entries are replaced or the vector grows.
-  absl::flat_hash_map<std::string, size_t> index;  // key -> position in env
-  for (size_t i = 0; i < env.size(); ++i) {
-    index[env[i].substr(0, env[i].find('='))] = i;
-  }
-  for (const auto& [key, value] : overrides) {
-    std::string entry = absl::StrCat(key, "=", value);
-    auto [it, inserted] = index.try_emplace(key, env.size());
-    if (inserted) {
-      env.push_back(std::move(entry));
-    } else {
-      env[it->second] = std::move(entry);
+  // Indexed by the overrides' keys (a run's few HERA_* variables and parameters), not by the
+  // base's: each run pays one pass over the worker's environment and no copy of its keys.
+  absl::flat_hash_map<std::string_view, size_t> last;  // key -> its last override
+  for (size_t i = 0; i < overrides.size(); ++i) last[overrides[i].first] = i;
+  std::vector<std::string> env;
+  env.reserve(base.size() + overrides.size());
+  std::vector<bool> placed(overrides.size(), false);
+  for (const std::string& entry : base) {
+    auto it = last.find(std::string_view(entry).substr(0, entry.find('=')));
+    if (it == last.end()) {
+      env.push_back(entry);
+    } else if (!placed[it->second]) {  // replaced in place; a duplicate base key is dropped
+      placed[it->second] = true;
+      const auto& [key, value] = overrides[it->second];
+      env.push_back(absl::StrCat(key, "=", value));
     }
+  }
+  for (size_t i = 0; i < overrides.size(); ++i) {
+    const auto& [key, value] = overrides[i];
+    if (last[key] == i && !placed[i]) env.push_back(absl::StrCat(key, "=", value));
   }
   return env;
 }

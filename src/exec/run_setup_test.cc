@@ -29,6 +29,13 @@ TEST(MergeEnvironmentTest, OverridesAndAppends) {
   EXPECT_EQ(env, (std::vector<std::string>{"A=1", "PATH=/opt/bin", "B=", "C=4"}));
 }
 
+TEST(MergeEnvironmentTest, AnOverriddenKeyAppearsOnceEvenIfTheBaseRepeatsIt) {
+  std::vector<std::string> env =
+      MergeEnvironment({"HOME=/a", "X=1", "HOME=/b", "NOVALUE"}, {{"HOME", "/c"}, {"NOVALUE", "v"}});
+  EXPECT_EQ(env, (std::vector<std::string>{"HOME=/c", "X=1", "NOVALUE=v"}));
+  EXPECT_EQ(MergeEnvironment({"A=1", "A=2"}, {}), (std::vector<std::string>{"A=1", "A=2"}));
+}
+
 TEST(ValidateRunSpecTest, RejectsBadFields) {
   RunSpec good = Command(1, {"true"}, "/tmp/x");
   EXPECT_TRUE(ValidateRunSpec(good).ok());
