@@ -159,8 +159,32 @@ class Hera:
             time.sleep(0.05)
         return self
 
+    def thread_cpu(self):
+        """CPU seconds per thread name (hera-runner, hera-engine, ...) over the master and its
+        workers; unnamed threads count as 'other'."""
+        by_name = {}
+        for proc in [self.proc] + self.worker_procs:
+            task = f"/proc/{proc.pid}/task"
+            try:
+                tids = os.listdir(task)
+            except OSError:
+                continue
+            for tid in tids:
+                try:
+                    with open(f"{task}/{tid}/stat") as f:
+                        name, rest = f.read().split("(", 1)[1].rsplit(")", 1)
+                    fields = rest.split()
+                except (OSError, IndexError):
+                    continue
+                name = name.removeprefix("hera-") if name.startswith("hera-") else "other"
+                by_name[name] = by_name.get(name, 0.0) + (
+                    int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return by_name
+
     def cpu_seconds(self):
-        """CPU time of the master and its workers (not of the jobs they run)."""
+        """CPU time of the master and its workers (not of the jobs they run). Each call also
+        keeps the per-thread split, for cpu_split()."""
+        self.thread_marks = getattr(self, "thread_marks", [])[-1:] + [self.thread_cpu()]
         total = 0.0
         for proc in [self.proc] + self.worker_procs:
             try:
@@ -170,6 +194,15 @@ class Hera:
             except OSError:
                 return float("nan")
         return total
+
+    def cpu_split(self):
+        """Where Hera's CPU went between the last two cpu_seconds() calls, by thread."""
+        if len(getattr(self, "thread_marks", [])) < 2:
+            return ""
+        a, b = self.thread_marks
+        d = {k: v - a.get(k, 0.0) for k, v in b.items()}
+        return ", ".join(f"{k} {v:.2f}" for k, v in sorted(d.items(), key=lambda kv: -kv[1])
+                         if v >= 0.005)
 
     def rss_mb(self):
         try:
@@ -337,7 +370,7 @@ def w1(h, variant):
     q0, e1, wall = window(runs)
     lastq = max(parse_time(r["queued_at"]) for r in runs)
     note = (f"{1000 / wall:.0f} tasks/s; submit(client) {submit_s:.2f}s, queued span "
-            f"{lastq - q0:.2f}s; {timing(runs)}; setup {setup:.1f}s; hera cpu {cpu:.2f}s")
+            f"{lastq - q0:.2f}s; {timing(runs)}; setup {setup:.1f}s; hera cpu {cpu:.2f}s ({h.cpu_split()})")
     return wall, note, problem
 
 
@@ -376,7 +409,7 @@ def w2(h, variant):
         q0, e1, wall = window(runs) if runs else (0, 0, float("nan"))
     gaps = hop_gaps([(by_job.get(u), by_job.get(d)) for u, d in zip(jobs, jobs[1:])])
     note = (f"{wall / 200 * 1000:.1f} ms/hop; {len(runs)} runs; {gaps}; {timing(runs)}; "
-            f"setup {setup:.1f}s; hera cpu {cpu:.2f}s")
+            f"setup {setup:.1f}s; hera cpu {cpu:.2f}s ({h.cpu_split()})")
     return wall, note, problem
 
 
@@ -427,7 +460,7 @@ def w3(h, variant):
                     problem += f" ORDER: job {layers[i][j]} queued before upstream {layers[i-1][u]} ended"
     q0, e1, wall = window(runs)
     note = (f"{len(runs)} runs ({'1 extra root recovered' if extra else '50 roots recovered'}); "
-            f"{timing(runs)}; setup {setup:.1f}s; hera cpu {cpu:.2f}s")
+            f"{timing(runs)}; setup {setup:.1f}s; hera cpu {cpu:.2f}s ({h.cpu_split()})")
     return wall, note, problem
 
 
@@ -450,7 +483,7 @@ def w4(h, variant):
     if peak > 8:
         problem += f" {peak} runs overlapped (limit 8)"
     note = (f"+{wall - W4_IDEAL:.2f}s over ideal (+{(wall / W4_IDEAL - 1) * 100:.0f}%); "
-            f"peak running {peak}; {timing(runs)}; hera cpu {cpu:.2f}s")
+            f"peak running {peak}; {timing(runs)}; hera cpu {cpu:.2f}s ({h.cpu_split()})")
     return wall, note, problem
 
 

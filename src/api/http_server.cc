@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/strings.h"
+#include "common/thread_name.h"
 
 namespace hera::api {
 namespace {
@@ -138,6 +139,7 @@ void HttpServer::Stop() {
 }
 
 void HttpServer::Impl::AcceptLoop() {
+  NameCurrentThread("hera-http");
   while (!stopping.load()) {
     tcp::socket socket(io);
     boost::system::error_code ec;
@@ -199,6 +201,7 @@ void HttpServer::Impl::RefuseTooLarge(tcp::socket& socket,
 }
 
 void HttpServer::Impl::Serve(tcp::socket socket) {
+  NameCurrentThread("hera-http-conn");
   const int fd = socket.native_handle();
   SetTimeouts(fd, options.idle_timeout_s);
   socket.set_option(tcp::no_delay(true));

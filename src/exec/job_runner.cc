@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/fd_io.h"
 #include "common/status.h"
+#include "common/thread_name.h"
 #include "common/mutex_lock.h"
 #include "exec/child_process.h"
 #include "exec/proc_stat.h"
@@ -179,6 +180,7 @@ void JobRunner::Wake() {
 // tracked through pidfds, not SIGCHLD, so the loop needs no signal handling and leaves the
 // process's signal setup alone.
 void JobRunner::Loop() {
+  NameCurrentThread("hera-runner");
   std::vector<pollfd> fds;
   std::vector<std::pair<Run*, bool>> owners;  // fds[i + 1] belongs to owners[i]; true: pidfd.
   while (true) {

@@ -13,6 +13,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
+#include "common/thread_name.h"
 #include "core/json_codec.h"
 #include "master/run_preparer.h"
 #include "master/secret_sealer.h"
@@ -204,6 +205,7 @@ void Append(core::WriteBatch* earlier, core::WriteBatch* later) {
 }  // namespace
 
 void Engine::Loop() {
+  NameCurrentThread("hera-engine");
   for (;;) {
     std::deque<Event> events;
     bool exiting = false;

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/thread_name.h"
 #include "rpc/convert.h"
 
 namespace hera::master {
@@ -362,6 +363,7 @@ void WorkerHub::Disconnected(const std::string& worker, const std::shared_ptr<Co
 }
 
 void WorkerHub::WatchLoop() {
+  NameCurrentThread("hera-hub");
   absl::Time last_keepalive = absl::InfinitePast();
   for (;;) {
     {
