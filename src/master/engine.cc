@@ -170,10 +170,6 @@ bool Engine::Post(Event event) {
 
 namespace {
 
-// How long a start may wait for the next commit before it is written on its own: what the API
-// shows lags by at most this, and a run's end comes with the start of the next one.
-constexpr auto kMaxHold = std::chrono::milliseconds(20);
-
 // True if acting on `fx` reaches outside the engine (a worker, a log): its changes must be
 // durable first.
 bool HasOutsideEffects(const Effects& fx) {
@@ -251,7 +247,7 @@ void Engine::Loop() {
                       (held_.empty() || std::chrono::steady_clock::now() < held_until_);
     if (hold) {
       if (!fx.batch.empty()) {
-        if (held_.empty()) held_until_ = std::chrono::steady_clock::now() + kMaxHold;
+        if (held_.empty()) held_until_ = std::chrono::steady_clock::now() + max_hold_;
         Append(&held_, &fx.batch);
       }
       continue;

@@ -50,6 +50,9 @@ class Engine final : public core::EngineCommands, public core::RunReports {
                      const std::vector<core::RunId>& spawned = {});
   // Lets `worker` take up to `slots` runs at once (re-adding updates it, keeping its runs).
   void AddWorker(const core::WorkerSlots& worker);
+  // How long a tick with nothing to tell anyone (typically a run's start) may wait to be written
+  // with the next commit; 20 ms unless set. Call before Start().
+  void SetMaxHold(std::chrono::milliseconds max_hold) { max_hold_ = max_hold; }
 
   // Workers (the worker hub's side). Each returns once the engine has applied it.
   // A worker (re)registered holding `held` runs; returns the held runs it must abandon.
@@ -155,6 +158,7 @@ class Engine final : public core::EngineCommands, public core::RunReports {
   // which their workers' ledgers record), written with the next commit or by held_until_.
   core::WriteBatch held_;
   std::chrono::steady_clock::time_point held_until_;
+  std::chrono::milliseconds max_hold_{20};
 
   std::mutex mu_;
   std::condition_variable wake_;

@@ -148,8 +148,16 @@ TEST_F(EngineReportsTest, AStartAloneIsStoredSoon) {
 
 TEST_F(EngineReportsTest, StoppingWritesAHeldStart) {
   RecordingPort port;
-  auto engine = Restarted(&port);
+  auto engine = NewEngine(&port);
+  engine->SetMaxHold(std::chrono::hours(1));  // only the stop can write it
+  ASSERT_TRUE(engine->Start({"local"}, /*spawned=*/{}).ok());
+  for (int i = 0; i < 500 && port.dispatched().empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(port.dispatched(), std::vector<core::RunId>{run_});
   ReportStarted(engine.get());
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(StoredStatus(), core::RunStatus::kQueued);  // held, not written on its own
   engine->Stop();
   EXPECT_EQ(StoredStatus(), core::RunStatus::kRunning);
 }
