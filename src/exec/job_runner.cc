@@ -50,6 +50,9 @@ SteadyClock::duration ToSteady(absl::Duration d) {
   return std::chrono::duration_cast<SteadyClock::duration>(absl::ToChronoNanoseconds(d));
 }
 
+// The runner whose loop runs on this thread, if any.
+thread_local const JobRunner* loop_owner = nullptr;
+
 // Bugs are not errors (STYLE 2.3): abseil here has no CHECK, so abort with a message.
 [[noreturn]] void Fatal(const char* message) {
   std::fprintf(stderr, "hera::exec fatal: %s\n", message);
@@ -163,6 +166,11 @@ void JobRunner::Forget(const std::vector<int64_t>& run_ids) {
   for (int64_t run_id : run_ids) (void)ledger_->Remove(run_id);
 }
 
+void JobRunner::RequestTurnBy(SteadyTime deadline) {
+  if (loop_owner != this) Fatal("JobRunner::RequestTurnBy() called outside the runner's thread");
+  if (!turn_deadline_ || deadline < *turn_deadline_) turn_deadline_ = deadline;
+}
+
 size_t JobRunner::running() const {
   MutexLock lock(&mu_);
   return active_ids_.size();
@@ -181,6 +189,7 @@ void JobRunner::Wake() {
 // process's signal setup alone.
 void JobRunner::Loop() {
   NameCurrentThread("hera-runner");
+  loop_owner = this;
   std::vector<pollfd> fds;
   std::vector<std::pair<Run*, bool>> owners;  // fds[i + 1] belongs to owners[i]; true: pidfd.
   while (true) {
@@ -226,12 +235,15 @@ void JobRunner::Loop() {
     }
 
     // 2. Wait for output, an exit, a request or the nearest deadline.
+    turn_deadline_.reset();
+    listener_->OnTurnDone();
     fds.assign(1, pollfd{wake_fd_.get(), POLLIN, 0});
     owners.clear();
     std::optional<SteadyTime> next;
     auto consider = [&next](const std::optional<SteadyTime>& t) {
       if (t && (!next || *t < *next)) next = t;
     };
+    consider(turn_deadline_);
     for (auto& [id, run] : runs_) {
       if (run->out.valid()) {
         fds.push_back(pollfd{run->out.get(), POLLIN, 0});
@@ -254,7 +266,6 @@ void JobRunner::Loop() {
       ts.tv_sec = static_cast<time_t>(ms.count() / 1000);
       ts.tv_nsec = static_cast<long>((ms.count() % 1000) * 1000000);
     }
-    listener_->OnTurnDone();
     int ready = ::ppoll(fds.data(), fds.size(), next ? &ts : nullptr, nullptr);
     if (ready < 0) {
       if (errno == EINTR) continue;

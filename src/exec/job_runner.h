@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -45,7 +46,8 @@ class RunListener {
   virtual void OnFinished(int64_t run_id, const Outcome& outcome) = 0;
   // Before the runner waits, and before its thread ends: the events since the previous call
   // happened at one moment (a run ended and the next one took its slot), so a listener may hold
-  // them until now and pass them on together.
+  // them until now and pass them on together, or hold them longer and ask for another turn by a
+  // deadline (JobRunner::RequestTurnBy).
   virtual void OnTurnDone() {}
 };
 
@@ -110,6 +112,9 @@ class JobRunner {
   void Forget(const std::vector<int64_t>& run_ids);
   // Runs started and not yet finished (queued ones included).
   size_t running() const;
+  // From a listener's OnTurnDone (the runner's thread only): the runner calls OnTurnDone again
+  // by `deadline`, even if nothing happens meanwhile, so a listener may hold what it was told.
+  void RequestTurnBy(std::chrono::steady_clock::time_point deadline);
 
  private:
   struct Run;
@@ -143,6 +148,8 @@ class JobRunner {
   absl::flat_hash_set<pid_t> leaders_;
   std::deque<RunSpec> waiting_;  // Started while max_running runs were alive; in order.
   std::set<int64_t> prepared_;   // Waiting runs whose work dir is already prepared.
+  // Set by RequestTurnBy during OnTurnDone; the wait before the next turn ends by then.
+  std::optional<std::chrono::steady_clock::time_point> turn_deadline_;
 
   absl::Mutex join_mu_;  // Serializes concurrent Shutdown() calls around thread_.join().
 

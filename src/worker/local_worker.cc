@@ -150,10 +150,24 @@ void LocalWorker::OnFinished(int64_t run_id, const exec::Outcome& outcome) {
 }
 
 void LocalWorker::OnTurnDone() {
-  if (!turn_.empty()) ReportTurn(nullptr);
+  if (turn_.empty()) return;
+  // While the runner still has a run waiting for a slot, every slot is busy and the engine's
+  // answer to this turn (the next dispatches) is not needed yet: the turn waits, a little, to
+  // go with the next ones, so the engine wakes and commits once for several ends. On two busy
+  // cores this took a tenth off W3 (the engine ran ~40 % less). A turn goes at once when a slot
+  // could run dry, and never waits more than kMaxTurnHold.
+  const auto now = std::chrono::steady_clock::now();
+  if (!turn_held_since_) turn_held_since_ = now;
+  const auto until = *turn_held_since_ + kMaxTurnHold;
+  if (now < until && runner_->running() > static_cast<size_t>(options_.slots)) {
+    runner_->RequestTurnBy(until);
+    return;
+  }
+  ReportTurn(nullptr);
 }
 
 void LocalWorker::ReportTurn(std::function<void()> then) {
+  turn_held_since_.reset();
   std::vector<int64_t> ended;
   for (const auto& result : turn_.finished) ended.push_back(result.run_id);
   std::function<void()> stored;

@@ -3,8 +3,10 @@
 // exec::JobRunner and reports to the engine. The engine reaches it through core::WorkerPort,
 // the same port a remote worker implements, so it does not know the worker is in-process.
 
+#include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -73,6 +75,8 @@ class LocalWorker final : public core::WorkerPort, public exec::RunListener {
   };
   using HeldOutputs = absl::flat_hash_map<int64_t, HeldOutput>;
   static constexpr size_t kMaxHeldOutput = 1 << 20;
+  // The longest a turn's starts and ends wait to be reported while other runs queue.
+  static constexpr std::chrono::milliseconds kMaxTurnHold{2};
   // Appends a held run's output to its log and forgets it (output_mu_ held).
   void ReleaseOutputLocked(HeldOutputs::iterator held);
   // Fetches the order's downloads on the download stage, then starts `spec`; a failed or
@@ -86,6 +90,8 @@ class LocalWorker final : public core::WorkerPort, public exec::RunListener {
   // The runner's starts and ends since its last turn, reported together (its thread only): a
   // run's end and the start of the next one in its slot then share one engine tick and commit.
   core::RunChanges turn_;
+  // Runner's thread only: since when turn_ has been held back (see OnTurnDone).
+  std::optional<std::chrono::steady_clock::time_point> turn_held_since_;
   // Runner's thread only: runs whose start the engine may hold back (not stored yet) and
   // that have printed nothing yet.
   std::set<int64_t> start_maybe_held_;

@@ -1,0 +1,89 @@
+#include "worker/local_worker.h"
+
+#include <chrono>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/clock.h"
+#include "exec/test_util.h"
+#include "gtest/gtest.h"
+
+namespace hera::worker {
+namespace {
+
+using ::hera::exec::testing::TempDir;
+
+// The engine's side of the reports: records every turn and says at once that it is stored.
+class RecordingReports : public core::RunReports {
+ public:
+  void OnRunStarted(const std::string&, core::RunId, absl::Time) override {}
+  void OnRunOutput(core::RunId, int64_t, std::string_view) override {}
+  void OnRunFinished(const std::string&, const core::RunResult& result) override {
+    std::lock_guard lock(mu_);
+    finished_.push_back(result.run_id);
+  }
+  void OnRunsChanged(const std::string&, core::RunChanges changes,
+                     std::function<void()> stored) override {
+    {
+      std::lock_guard lock(mu_);
+      for (const core::RunResult& result : changes.finished) finished_.push_back(result.run_id);
+    }
+    if (stored) stored();
+  }
+  // The runs reported finished so far, in order.
+  std::vector<core::RunId> finished() {
+    std::lock_guard lock(mu_);
+    return finished_;
+  }
+  // Waits up to `timeout` until `run` is reported finished.
+  bool WaitFinished(core::RunId run, std::chrono::milliseconds timeout) {
+    const auto until = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < until) {
+      for (core::RunId r : finished()) {
+        if (r == run) return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return false;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<core::RunId> finished_;
+};
+
+core::DispatchOrder ShellOrder(core::RunId run, const std::string& script) {
+  core::DispatchOrder order;
+  order.run_id = run;
+  order.type = core::JobType::kShell;
+  order.script = script;
+  return order;
+}
+
+// A turn waits to be reported while every slot is busy and runs queue behind them, but only a
+// little: the end of a quick run is reported while the long run after it still runs, not when
+// the runner next has something to do.
+TEST(LocalWorkerTest, AHeldTurnGoesOutWhileTheSlotStaysBusy) {
+  TempDir dir;
+  RealClock clock;
+  LocalWorkerOptions options;
+  options.data_dir = dir.path();
+  options.slots = 1;
+  auto worker = LocalWorker::Create(options, &clock);
+  ASSERT_TRUE(worker.ok()) << worker.status();
+  RecordingReports reports;
+  (*worker)->Attach(&reports);
+  (*worker)->Dispatch("local", ShellOrder(1, "true"));
+  (*worker)->Dispatch("local", ShellOrder(2, "sleep 30"));
+  (*worker)->Dispatch("local", ShellOrder(3, "true"));  // queued: the turn of run 1's end is held
+  EXPECT_TRUE(reports.WaitFinished(1, std::chrono::seconds(10)));
+  EXPECT_EQ(reports.finished(), std::vector<core::RunId>{1});  // run 2 still runs
+  (*worker)->Shutdown();
+  EXPECT_TRUE(reports.WaitFinished(3, std::chrono::seconds(10)));  // cancelled before start
+}
+
+}  // namespace
+}  // namespace hera::worker
