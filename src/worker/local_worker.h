@@ -76,7 +76,7 @@ class LocalWorker final : public core::WorkerPort, public exec::RunListener {
   using HeldOutputs = absl::flat_hash_map<int64_t, HeldOutput>;
   static constexpr size_t kMaxHeldOutput = 1 << 20;
   // The longest a turn's starts and ends wait to be reported while other runs queue.
-  static constexpr std::chrono::milliseconds kMaxTurnHold{2};
+  static constexpr std::chrono::milliseconds kMaxTurnHold{8};
   // Appends a held run's output to its log and forgets it (output_mu_ held).
   void ReleaseOutputLocked(HeldOutputs::iterator held);
   // Fetches the order's downloads on the download stage, then starts `spec`; a failed or
