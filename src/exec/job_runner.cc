@@ -19,9 +19,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/fd_io.h"
+#include "common/mutex_lock.h"
 #include "common/status.h"
 #include "common/thread_name.h"
-#include "common/mutex_lock.h"
 #include "exec/child_process.h"
 #include "exec/proc_stat.h"
 #include "exec/run_setup.h"

@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-
 #include <time.h>
 #include <unistd.h>
 

@@ -30,8 +30,8 @@ TEST(MergeEnvironmentTest, OverridesAndAppends) {
 }
 
 TEST(MergeEnvironmentTest, AnOverriddenKeyAppearsOnceEvenIfTheBaseRepeatsIt) {
-  std::vector<std::string> env =
-      MergeEnvironment({"HOME=/a", "X=1", "HOME=/b", "NOVALUE"}, {{"HOME", "/c"}, {"NOVALUE", "v"}});
+  std::vector<std::string> env = MergeEnvironment({"HOME=/a", "X=1", "HOME=/b", "NOVALUE"},
+                                                  {{"HOME", "/c"}, {"NOVALUE", "v"}});
   EXPECT_EQ(env, (std::vector<std::string>{"HOME=/c", "X=1", "NOVALUE=v"}));
   EXPECT_EQ(MergeEnvironment({"A=1", "A=2"}, {}), (std::vector<std::string>{"A=1", "A=2"}));
 }
