@@ -334,6 +334,11 @@ void Scheduler::OnRunFinished(const RunResult& result, absl::Time now, Effects* 
   }
   active.run.exit_code = result.exit_code;
   active.run.signal = result.signal;
+  if (active.run.started_at && result.ended_at >= *active.run.started_at) {
+    const absl::Duration took = result.ended_at - *active.run.started_at;
+    auto [typical, first] = typical_run_.try_emplace(active.run.worker, took);
+    if (!first) typical->second = (typical->second * 7 + took) / 8;
+  }
   --busy_[active.run.worker];
   --in_flight_;
   Finish(active, status, std::move(message), result.ended_at, fx);

@@ -279,6 +279,10 @@ class Scheduler {
   std::set<QueueKey> queue_;
   std::map<std::string, WorkerSlots> workers_;
   std::map<std::string, int> busy_;  // worker → runs dispatched to it
+  // Worker → a moving average of how long its runs take (started to ended). A worker whose runs
+  // are short holds twice its prefetch: the engine's round trip is then long next to a run, and
+  // a late high-priority run waits behind at most a few short runs more.
+  std::map<std::string, absl::Duration> typical_run_;
   std::set<std::string> host_groups_;
   DispatchLimits limits_;
   size_t in_flight_ = 0;     // runs dispatched to any worker

@@ -27,6 +27,11 @@ void Scheduler::UpdateWorkerMetrics(const std::string& id, const WorkerMetrics& 
   if (it != workers_.end()) it->second.metrics = metrics;
 }
 
+namespace {
+// Runs shorter than this on average let a worker hold twice its prefetch (see typical_run_).
+constexpr absl::Duration kShortRun = absl::Seconds(1);
+}  // namespace
+
 const WorkerSlots* Scheduler::PickWorker(const std::string& host_group, std::string* why) {
   const WorkerSlots* best = nullptr;
   double best_load = 0;
@@ -46,7 +51,9 @@ const WorkerSlots* Scheduler::PickWorker(const std::string& host_group, std::str
     if (!w.connected || w.draining) continue;
     ++live;
     const int busy = busy_[w.id];
-    if (busy >= w.slots + w.prefetch) {
+    auto typical = typical_run_.find(w.id);
+    const bool short_runs = typical != typical_run_.end() && typical->second < kShortRun;
+    if (busy >= w.slots + w.prefetch * (short_runs ? 2 : 1)) {
       ++full;
       continue;
     }

@@ -256,5 +256,33 @@ TEST_F(SchedulerWorkersTest, RestoreKeepsRunsOnTheirWorkerUntilItReturns) {
   EXPECT_EQ(done.batch.runs.front().status, RunStatus::kSuccess);
 }
 
+// A worker holds `prefetch` runs beyond its slots; twice that while its runs are short (under a
+// second on average), and once again when they are long.
+TEST_F(SchedulerWorkersTest, AWorkerOfShortRunsHoldsTwiceItsPrefetch) {
+  const JobId job = AddJob("a");
+  WorkerSlots w = Worker("w1", 1);
+  w.prefetch = 1;
+  sched_.AddWorker(w);
+  Effects fx;
+  for (int i = 0; i < 12; ++i) StartRun(job, &fx);
+  sched_.Dispatch(kNow, &fx);
+  ASSERT_EQ(fx.dispatches.size(), 2u);  // one running, one prefetched
+  auto finish_first = [&](absl::Duration took) {
+    const RunId run = fx.dispatches.front().second.run_id;
+    fx.dispatches.erase(fx.dispatches.begin());
+    Effects done;
+    sched_.OnRunStarted(run, "w1", kNow, &done);
+    sched_.OnWorkerRunFinished("w1", Exit(run, 0, kNow + took), kNow + took, &done);
+    sched_.Dispatch(kNow + took, &done);
+    for (auto& d : done.dispatches) fx.dispatches.push_back(std::move(d));
+  };
+  finish_first(absl::Milliseconds(10));
+  EXPECT_EQ(fx.dispatches.size(), 3u);  // short runs: one running, two prefetched
+  finish_first(absl::Milliseconds(10));
+  EXPECT_EQ(fx.dispatches.size(), 3u);
+  finish_first(absl::Seconds(60));  // the average is now well over a second
+  EXPECT_EQ(fx.dispatches.size(), 2u);
+}
+
 }  // namespace
 }  // namespace hera::core
