@@ -238,8 +238,9 @@ int RunStandalone(const StandaloneOptions& options) {
   if (local) {
     local->Attach(&engine);
     local_ids.push_back(local->id());
-    // Prefetch as many runs as there are slots: a finished run's slot is refilled by the
-    // worker itself, without waiting for the engine's next tick.
+    // Prefetch as many runs as there are slots (twice that while its runs are short, see
+    // core::Scheduler): a finished run's slot is refilled by the worker itself, without
+    // waiting for the engine's next tick.
     core::WorkerSlots slots{local->id(), local->slots(), local->slots(), options.host_groups};
     hub.AddLocalWorker(slots, local.get());
     engine.AddWorker(slots);

@@ -56,7 +56,8 @@ struct WorkerSlots {
   std::string id;
   int slots = 1;
   // Runs the worker may hold beyond its slots, queued on its side, so that a slot freed by a
-  // finished run is refilled at once instead of after a round trip through the engine.
+  // finished run is refilled at once instead of after a round trip through the engine. Doubled
+  // while the worker's runs are short (Scheduler::typical_run_).
   int prefetch = 0;
   std::vector<std::string> host_groups = {};  // jobs naming one of these may run here
   bool connected = true;

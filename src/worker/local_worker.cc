@@ -154,9 +154,9 @@ void LocalWorker::OnTurnDone() {
   // While the runner still has a run waiting for a slot, every slot is busy and the engine's
   // answer to this turn (the next dispatches) is not needed yet: the turn waits to go with the
   // next ones, so the engine wakes and commits once for several ends, whose work otherwise
-  // crowds the job processes on a busy host (W3 on two cores: a tenth faster). With one queued
-  // run per slot (the engine's prefetch) the queue runs dry after a few ends, and then the turn
-  // goes at once; kMaxTurnHold bounds the wait when the runs are long.
+  // crowds the job processes on a busy host (W3 on two cores: a tenth faster). With the engine's
+  // prefetch of one or two queued runs per slot the queue runs dry after a few ends, and then
+  // the turn goes at once; kMaxTurnHold bounds the wait when the runs are long.
   const auto now = std::chrono::steady_clock::now();
   if (!turn_held_since_) turn_held_since_ = now;
   const auto until = *turn_held_since_ + kMaxTurnHold;
