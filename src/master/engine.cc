@@ -13,6 +13,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
+#include "common/short_slices.h"
 #include "common/thread_name.h"
 #include "core/json_codec.h"
 #include "master/run_preparer.h"
@@ -202,6 +203,9 @@ void Append(core::WriteBatch* earlier, core::WriteBatch* later) {
 
 void Engine::Loop() {
   NameCurrentThread("hera-engine");
+  // Every dispatch waits on this thread: on a host busy with jobs it should run as soon as a
+  // report wakes it, not a slice later (W3 on two cores: 4 % faster).
+  (void)RequestShortSlices();
   for (;;) {
     std::deque<Event> events;
     bool exiting = false;
