@@ -171,6 +171,9 @@ int RunStandalone(const StandaloneOptions& options) {
   const char* admin_password = std::getenv("HERA_ADMIN_PASSWORD");
   auto generated = (*auth)->EnsureAdmin(admin_password ? admin_password : "");
   if (!generated.ok()) return Fail(generated.status());
+  // Jobs inherit this process's environment: no job may read the admin's password from it.
+  // (No other thread runs yet, so changing the environment is safe here.)
+  ::unsetenv("HERA_ADMIN_PASSWORD");
   auto logs = master::LogStore::Open(dir + "/logs");
   if (!logs.ok()) return Fail(logs.status());
   // The key secret.* configs are encrypted with; created at first start.

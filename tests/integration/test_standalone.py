@@ -41,6 +41,16 @@ class StandaloneTest(unittest.TestCase):
         self.assertEqual(run["status"], "success", self.hera.log(run["id"]))
         self.assertEqual(self.hera.log(run["id"]), f"{run['id']} manual\n")
 
+    def test_jobs_do_not_see_the_admin_password(self):
+        # The server was started with HERA_ADMIN_PASSWORD in its environment (see hera_process).
+        job = self.hera.create_job(self.group["id"], "env", "env | cut -d= -f1 | grep ^HERA_ | sort\n")
+        run = self.hera.wait_run(self.hera.run_job(job["id"])["run_id"])
+        self.assertEqual(run["status"], "success", self.hera.log(run["id"]))
+        run_vars = {"HERA_JOB_ID", "HERA_ACTION_ID", "HERA_RUN_ID", "HERA_ATTEMPT", "HERA_TRIGGER",
+                    "HERA_SCHEDULED_TIME"}
+        inherited = {k for k in os.environ if k.startswith("HERA_") and k != "HERA_ADMIN_PASSWORD"}
+        self.assertEqual(self.hera.log(run["id"]).split(), sorted(run_vars | inherited))
+
     def test_exit_code_7_is_failed_with_the_code(self):
         job = self.hera.create_job(self.group["id"], "fails", "echo before\nexit 7\n")
         run = self.hera.wait_run(self.hera.run_job(job["id"])["run_id"])
