@@ -472,6 +472,32 @@ TEST_P(StoreContractTest, DeletingAJobDeletesItsRevisionsActionsAndRuns) {
 
 // The engine appends batches it held back to the next one; that equals committing them in order
 // only because a batch's deletions come after its upserts.
+TEST_P(StoreContractTest, ARowWrittenTwiceInOneBatchKeepsItsLastVersion) {
+  WriteBatch b = BaseBatch();
+  Action waiting = MakeAction(1, 1, T(0), ActionStatus::kWaiting);
+  waiting.reason = "waiting for upstream";
+  Action done = MakeAction(1, 1, T(0), ActionStatus::kSuccess);
+  core::Run queued = MakeRun(7, 1, 1, RunStatus::kQueued, T(1));
+  core::Run running = queued;
+  running.status = RunStatus::kRunning;
+  running.worker = "local";
+  running.started_at = T(2);
+  core::Run ended = running;
+  ended.status = RunStatus::kSuccess;
+  ended.ended_at = T(3);
+  ended.exit_code = 0;
+  core::Run other = MakeRun(8, 1, 1, RunStatus::kQueued, T(1));
+  b.actions = {waiting, done};
+  b.runs = {queued, other, running, ended};
+  ASSERT_TRUE(store().Commit(b).ok());
+  ExpectSame(done, *store().GetAction(1));
+  ExpectSame(ended, *store().GetRun(7));
+  ExpectSame(other, *store().GetRun(8));
+  // And over a row already stored: the last version wins again.
+  ASSERT_TRUE(store().Commit(WriteBatch{.runs = {queued, running}}).ok());
+  ExpectSame(running, *store().GetRun(7));
+}
+
 TEST_P(StoreContractTest, RowsWrittenAndDeletedInOneBatchAreDeleted) {
   WriteBatch b = BaseBatch();
   b.actions = {MakeAction(1, 1, T(0)), MakeAction(2, 1, T(60))};
