@@ -40,6 +40,11 @@ void LocalWorker::Shutdown() {
   // Fetching runs first: a fetch that ends must not hand its run to a stopped runner.
   if (downloads_) downloads_->Shutdown();
   if (runner_) runner_->Shutdown();
+  // Output held until the engine stored its run's start is released when the start is stored.
+  // An engine that stopped on its own (a failing store) never says so: the output goes to the
+  // log now rather than nowhere.
+  MutexLock lock(&output_mu_);
+  while (!held_output_.empty()) ReleaseOutputLocked(held_output_.begin());
 }
 
 void LocalWorker::ForgetLeftovers() { runner_->Forget(leftovers_); }

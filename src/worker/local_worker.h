@@ -49,7 +49,8 @@ class LocalWorker final : public core::WorkerPort, public exec::RunListener {
   const std::vector<int64_t>& leftovers() const { return leftovers_; }
   // Drops the leftovers' ledger records: call once the engine has stored what became of them.
   void ForgetLeftovers();
-  // Kills every run (each reported finished with cancelled=true) and stops. Idempotent.
+  // Kills every run (each reported finished with cancelled=true), writes any output still held
+  // for a start the engine never stored, and stops. Idempotent.
   void Shutdown();
 
   // core::WorkerPort

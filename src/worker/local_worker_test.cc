@@ -85,5 +85,45 @@ TEST(LocalWorkerTest, AHeldTurnGoesOutWhileTheSlotStaysBusy) {
   EXPECT_TRUE(reports.WaitFinished(3, std::chrono::seconds(10)));  // cancelled before start
 }
 
+// The reports of an engine that has stopped: turns go nowhere, nothing is ever stored.
+class StoppedEngineReports : public core::RunReports {
+ public:
+  void OnRunStarted(const std::string&, core::RunId, absl::Time) override {}
+  void OnRunOutput(core::RunId, int64_t offset, std::string_view bytes) override {
+    std::lock_guard lock(mu_);
+    if (offset == static_cast<int64_t>(output_.size())) output_.append(bytes);
+  }
+  void OnRunFinished(const std::string&, const core::RunResult&) override {}
+  void OnRunsChanged(const std::string&, core::RunChanges, std::function<void()>) override {}
+  std::string output() {
+    std::lock_guard lock(mu_);
+    return output_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::string output_;
+};
+
+// A run's first output waits for the engine to store the run's start; if the engine never
+// does (it stopped), the output still reaches the log when the worker shuts down.
+TEST(LocalWorkerTest, OutputHeldForAStartNeverStoredIsWrittenAtShutdown) {
+  TempDir dir;
+  RealClock clock;
+  LocalWorkerOptions options;
+  options.data_dir = dir.path();
+  options.slots = 1;
+  auto worker = LocalWorker::Create(options, &clock);
+  ASSERT_TRUE(worker.ok()) << worker.status();
+  StoppedEngineReports reports;
+  (*worker)->Attach(&reports);
+  (*worker)->Dispatch("local", ShellOrder(1, "echo last words"));
+  // The run ends quickly; its output stays held, since no start is ever stored.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(reports.output(), "");
+  (*worker)->Shutdown();
+  EXPECT_EQ(reports.output(), "last words\n");
+}
+
 }  // namespace
 }  // namespace hera::worker
