@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -63,25 +64,41 @@ core::DispatchOrder ShellOrder(core::RunId run, const std::string& script) {
   return order;
 }
 
+// A local worker with one slot, reporting to `reports` (which must outlive it: each test ends
+// with Shutdown()).
+class LocalWorkerTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<LocalWorker> StartWorker(core::RunReports* reports) {
+    LocalWorkerOptions options;
+    options.data_dir = dir_.path();
+    options.slots = 1;
+    auto worker = LocalWorker::Create(options, &clock_);
+    if (!worker.ok()) {
+      ADD_FAILURE() << worker.status();
+      return nullptr;
+    }
+    (*worker)->Attach(reports);
+    return *std::move(worker);
+  }
+
+ private:
+  TempDir dir_;
+  RealClock clock_;
+};
+
 // A turn waits to be reported while every slot is busy and runs queue behind them, but only a
 // little: the end of a quick run is reported while the long run after it still runs, not when
 // the runner next has something to do.
-TEST(LocalWorkerTest, AHeldTurnGoesOutWhileTheSlotStaysBusy) {
-  TempDir dir;
-  RealClock clock;
-  LocalWorkerOptions options;
-  options.data_dir = dir.path();
-  options.slots = 1;
-  auto worker = LocalWorker::Create(options, &clock);
-  ASSERT_TRUE(worker.ok()) << worker.status();
+TEST_F(LocalWorkerTest, AHeldTurnGoesOutWhileTheSlotStaysBusy) {
   RecordingReports reports;
-  (*worker)->Attach(&reports);
-  (*worker)->Dispatch("local", ShellOrder(1, "true"));
-  (*worker)->Dispatch("local", ShellOrder(2, "sleep 30"));
-  (*worker)->Dispatch("local", ShellOrder(3, "true"));  // queued: the turn of run 1's end is held
+  auto worker = StartWorker(&reports);
+  ASSERT_NE(worker, nullptr);
+  worker->Dispatch("local", ShellOrder(1, "true"));
+  worker->Dispatch("local", ShellOrder(2, "sleep 30"));
+  worker->Dispatch("local", ShellOrder(3, "true"));  // queued: the turn of run 1's end is held
   EXPECT_TRUE(reports.WaitFinished(1, std::chrono::seconds(10)));
   EXPECT_EQ(reports.finished(), std::vector<core::RunId>{1});  // run 2 still runs
-  (*worker)->Shutdown();
+  worker->Shutdown();
   EXPECT_TRUE(reports.WaitFinished(3, std::chrono::seconds(10)));  // cancelled before start
 }
 
@@ -107,21 +124,15 @@ class StoppedEngineReports : public core::RunReports {
 
 // A run's first output waits for the engine to store the run's start; if the engine never
 // does (it stopped), the output still reaches the log when the worker shuts down.
-TEST(LocalWorkerTest, OutputHeldForAStartNeverStoredIsWrittenAtShutdown) {
-  TempDir dir;
-  RealClock clock;
-  LocalWorkerOptions options;
-  options.data_dir = dir.path();
-  options.slots = 1;
-  auto worker = LocalWorker::Create(options, &clock);
-  ASSERT_TRUE(worker.ok()) << worker.status();
+TEST_F(LocalWorkerTest, OutputHeldForAStartNeverStoredIsWrittenAtShutdown) {
   StoppedEngineReports reports;
-  (*worker)->Attach(&reports);
-  (*worker)->Dispatch("local", ShellOrder(1, "echo last words"));
+  auto worker = StartWorker(&reports);
+  ASSERT_NE(worker, nullptr);
+  worker->Dispatch("local", ShellOrder(1, "echo last words"));
   // The run ends quickly; its output stays held, since no start is ever stored.
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   EXPECT_EQ(reports.output(), "");
-  (*worker)->Shutdown();
+  worker->Shutdown();
   EXPECT_EQ(reports.output(), "last words\n");
 }
 
