@@ -204,7 +204,7 @@ void Append(core::WriteBatch* earlier, core::WriteBatch* later) {
 void Engine::Loop() {
   NameCurrentThread("hera-engine");
   // Every dispatch waits on this thread: on a host busy with jobs it should run as soon as a
-  // report wakes it, not a slice later (W3 on two cores: 4 % faster).
+  // report wakes it, not a slice later (W3 on two cores: ~3 % faster).
   (void)RequestShortSlices();
   for (;;) {
     std::deque<Event> events;

@@ -151,7 +151,6 @@ int64_t MaxId(const std::vector<T>& rows) {
   return max;
 }
 
-
 // The rows of `rows` that a commit writes: a row whose id comes again later in the batch is
 // superseded by that later version (an upsert sets every column but the immutable ones, which
 // no version changes), so only each id's last version is written, in batch order. A run queued,
