@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -168,12 +169,18 @@ int RunStandalone(const StandaloneOptions& options) {
   if (!store.ok()) return Fail(store.status());
   auto auth = api::Auth::Create(store->get(), &clock);
   if (!auth.ok()) return Fail(auth.status());
-  const char* admin_password = std::getenv("HERA_ADMIN_PASSWORD");
-  auto generated = (*auth)->EnsureAdmin(admin_password ? admin_password : "");
+  // Jobs inherit this process's environment and may read /proc/<pid>/environ: neither may show
+  // the admin's password. getenv() points into the environment block /proc shows, so the value
+  // is wiped there, then the variable goes. (No other thread runs yet: changing the environment
+  // is safe here.)
+  std::string admin_password;
+  if (char* from_env = std::getenv("HERA_ADMIN_PASSWORD")) {
+    admin_password = from_env;
+    ::explicit_bzero(from_env, admin_password.size());
+    ::unsetenv("HERA_ADMIN_PASSWORD");
+  }
+  auto generated = (*auth)->EnsureAdmin(admin_password);
   if (!generated.ok()) return Fail(generated.status());
-  // Jobs inherit this process's environment: no job may read the admin's password from it.
-  // (No other thread runs yet, so changing the environment is safe here.)
-  ::unsetenv("HERA_ADMIN_PASSWORD");
   auto logs = master::LogStore::Open(dir + "/logs");
   if (!logs.ok()) return Fail(logs.status());
   // The key secret.* configs are encrypted with; created at first start.

@@ -8,7 +8,7 @@ import time
 import unittest
 import urllib.request
 
-from hera_process import HERA_BIN, ApiError, Hera
+from hera_process import ADMIN_PASSWORD, HERA_BIN, ApiError, Hera
 
 
 @unittest.skipUnless(HERA_BIN, "HERA_BIN is not set")
@@ -50,6 +50,14 @@ class StandaloneTest(unittest.TestCase):
                     "HERA_SCHEDULED_TIME"}
         inherited = {k for k in os.environ if k.startswith("HERA_") and k != "HERA_ADMIN_PASSWORD"}
         self.assertEqual(self.hera.log(run["id"]).split(), sorted(run_vars | inherited))
+        # Nor can a job read it from the server's /proc/<pid>/environ (its parent: the server),
+        # where the variable's name stays, with its value wiped.
+        job = self.hera.create_job(self.group["id"], "procenv",
+                                   f"grep -c -a -F '{ADMIN_PASSWORD}' /proc/$PPID/environ || true\n"
+                                   "tr '\\0' '\\n' < /proc/$PPID/environ | grep -c '^HERA_ADMIN_PASSWORD=.' || true\n")
+        run = self.hera.wait_run(self.hera.run_job(job["id"])["run_id"])
+        self.assertEqual(run["status"], "success", self.hera.log(run["id"]))
+        self.assertEqual(self.hera.log(run["id"]).split(), ["0", "0"])
 
     def test_exit_code_7_is_failed_with_the_code(self):
         job = self.hera.create_job(self.group["id"], "fails", "echo before\nexit 7\n")
