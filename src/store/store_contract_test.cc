@@ -470,8 +470,8 @@ TEST_P(StoreContractTest, DeletingAJobDeletesItsRevisionsActionsAndRuns) {
   EXPECT_THAT(*store().ListGroups(), IsEmpty());
 }
 
-// The engine appends batches it held back to the next one; that equals committing them in order
-// only because a batch's deletions come after its upserts.
+// The engine holds a turn's writes and commits them with the next: a run may be queued, started
+// and ended within one batch.
 TEST_P(StoreContractTest, ARowWrittenTwiceInOneBatchKeepsItsLastVersion) {
   WriteBatch b = BaseBatch();
   Action waiting = MakeAction(1, 1, T(0), ActionStatus::kWaiting);
@@ -498,6 +498,8 @@ TEST_P(StoreContractTest, ARowWrittenTwiceInOneBatchKeepsItsLastVersion) {
   ExpectSame(running, *store().GetRun(7));
 }
 
+// The engine appends batches it held back to the next one; that equals committing them in order
+// only because a batch's deletions come after its upserts.
 TEST_P(StoreContractTest, RowsWrittenAndDeletedInOneBatchAreDeleted) {
   WriteBatch b = BaseBatch();
   b.actions = {MakeAction(1, 1, T(0)), MakeAction(2, 1, T(60))};

@@ -111,15 +111,34 @@ class StoppedEngineReports : public core::RunReports {
     if (offset == static_cast<int64_t>(output_.size())) output_.append(bytes);
   }
   void OnRunFinished(const std::string&, const core::RunResult&) override {}
-  void OnRunsChanged(const std::string&, core::RunChanges, std::function<void()>) override {}
+  void OnRunsChanged(const std::string&, core::RunChanges changes,
+                     std::function<void()>) override {
+    std::lock_guard lock(mu_);
+    for (const core::RunResult& result : changes.finished) finished_.push_back(result.run_id);
+  }
   std::string output() {
     std::lock_guard lock(mu_);
     return output_;
+  }
+  // Waits up to `timeout` until `run` is reported finished.
+  bool WaitFinished(core::RunId run, std::chrono::milliseconds timeout) {
+    const auto until = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < until) {
+      {
+        std::lock_guard lock(mu_);
+        for (core::RunId r : finished_) {
+          if (r == run) return true;
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return false;
   }
 
  private:
   std::mutex mu_;
   std::string output_;
+  std::vector<core::RunId> finished_;
 };
 
 // A run's first output waits for the engine to store the run's start; if the engine never
@@ -129,8 +148,8 @@ TEST_F(LocalWorkerTest, OutputHeldForAStartNeverStoredIsWrittenAtShutdown) {
   auto worker = StartWorker(&reports);
   ASSERT_NE(worker, nullptr);
   worker->Dispatch("local", ShellOrder(1, "echo last words"));
-  // The run ends quickly; its output stays held, since no start is ever stored.
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // The run ends; its output stays held, since no start is ever stored.
+  ASSERT_TRUE(reports.WaitFinished(1, std::chrono::seconds(10)));
   EXPECT_EQ(reports.output(), "");
   worker->Shutdown();
   EXPECT_EQ(reports.output(), "last words\n");
