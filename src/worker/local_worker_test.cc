@@ -17,11 +17,16 @@ namespace {
 
 using ::hera::exec::testing::TempDir;
 
-// The engine's side of the reports: records every turn and says at once that it is stored.
+// The engine's side of the reports: records every turn's ends and the output, and says at once
+// that a turn is stored, or, standing for an engine that has stopped, never.
 class RecordingReports : public core::RunReports {
  public:
+  explicit RecordingReports(bool confirms_stored = true) : confirms_stored_(confirms_stored) {}
   void OnRunStarted(const std::string&, core::RunId, absl::Time) override {}
-  void OnRunOutput(core::RunId, int64_t, std::string_view) override {}
+  void OnRunOutput(core::RunId, int64_t offset, std::string_view bytes) override {
+    std::lock_guard lock(mu_);
+    if (offset == static_cast<int64_t>(output_.size())) output_.append(bytes);
+  }
   void OnRunFinished(const std::string&, const core::RunResult& result) override {
     std::lock_guard lock(mu_);
     finished_.push_back(result.run_id);
@@ -32,12 +37,17 @@ class RecordingReports : public core::RunReports {
       std::lock_guard lock(mu_);
       for (const core::RunResult& result : changes.finished) finished_.push_back(result.run_id);
     }
-    if (stored) stored();
+    if (stored && confirms_stored_) stored();
   }
   // The runs reported finished so far, in order.
   std::vector<core::RunId> finished() {
     std::lock_guard lock(mu_);
     return finished_;
+  }
+  // The output delivered so far (of a single run: tests here read one run's output).
+  std::string output() {
+    std::lock_guard lock(mu_);
+    return output_;
   }
   // Waits up to `timeout` until `run` is reported finished.
   bool WaitFinished(core::RunId run, std::chrono::milliseconds timeout) {
@@ -52,7 +62,9 @@ class RecordingReports : public core::RunReports {
   }
 
  private:
+  const bool confirms_stored_;
   std::mutex mu_;
+  std::string output_;
   std::vector<core::RunId> finished_;
 };
 
@@ -102,49 +114,10 @@ TEST_F(LocalWorkerTest, AHeldTurnGoesOutWhileTheSlotStaysBusy) {
   EXPECT_TRUE(reports.WaitFinished(3, std::chrono::seconds(10)));  // cancelled before start
 }
 
-// The reports of an engine that has stopped: turns go nowhere, nothing is ever stored.
-class StoppedEngineReports : public core::RunReports {
- public:
-  void OnRunStarted(const std::string&, core::RunId, absl::Time) override {}
-  void OnRunOutput(core::RunId, int64_t offset, std::string_view bytes) override {
-    std::lock_guard lock(mu_);
-    if (offset == static_cast<int64_t>(output_.size())) output_.append(bytes);
-  }
-  void OnRunFinished(const std::string&, const core::RunResult&) override {}
-  void OnRunsChanged(const std::string&, core::RunChanges changes,
-                     std::function<void()>) override {
-    std::lock_guard lock(mu_);
-    for (const core::RunResult& result : changes.finished) finished_.push_back(result.run_id);
-  }
-  std::string output() {
-    std::lock_guard lock(mu_);
-    return output_;
-  }
-  // Waits up to `timeout` until `run` is reported finished.
-  bool WaitFinished(core::RunId run, std::chrono::milliseconds timeout) {
-    const auto until = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < until) {
-      {
-        std::lock_guard lock(mu_);
-        for (core::RunId r : finished_) {
-          if (r == run) return true;
-        }
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return false;
-  }
-
- private:
-  std::mutex mu_;
-  std::string output_;
-  std::vector<core::RunId> finished_;
-};
-
 // A run's first output waits for the engine to store the run's start; if the engine never
 // does (it stopped), the output still reaches the log when the worker shuts down.
 TEST_F(LocalWorkerTest, OutputHeldForAStartNeverStoredIsWrittenAtShutdown) {
-  StoppedEngineReports reports;
+  RecordingReports reports(/*confirms_stored=*/false);  // the engine has stopped
   auto worker = StartWorker(&reports);
   ASSERT_NE(worker, nullptr);
   worker->Dispatch("local", ShellOrder(1, "echo last words"));
