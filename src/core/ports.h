@@ -47,6 +47,9 @@ struct DispatchOrder {
   // order from an older master): the worker picks the command by `type`.
   std::vector<std::string> argv;
   std::string script_name;
+  // Filled by the master with the run's decrypted secret values (they are in `env` too): the
+  // worker masks them in its own copy of the log, as the master does in the stored one.
+  std::vector<std::string> masked;
 };
 
 // How a run ended, as the worker saw it.
@@ -57,6 +60,9 @@ struct RunResult {
   bool timed_out = false;
   bool cancelled = false;   // killed because a cancel was asked
   std::string error;        // non-empty when it could not be started at all
+  // Non-empty when the run did start but its worker lost it (the worker's process died and
+  // its successor killed the run's processes): the run is `lost`, and retries apply.
+  std::string lost;
   absl::Time ended_at = absl::UnixEpoch();
 };
 

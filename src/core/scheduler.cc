@@ -66,6 +66,9 @@ void Scheduler::Restore(StoredState state, absl::Time now, Effects* fx) {
   catalog_.Load(std::move(state.groups), std::move(state.jobs));
   ids_ = state.max_ids;
   active_.clear();
+  live_run_.clear();
+  wave_unmet_.clear();
+  wave_adopted_.clear();
   queue_.clear();
   busy_.clear();
   in_flight_ = 0;
@@ -108,7 +111,7 @@ void Scheduler::Restore(StoredState state, absl::Time now, Effects* fx) {
       ++busy_[active.run.worker];
       ++in_flight_;
       const RunId id = active.run.id;
-      active_[id] = std::move(active);
+      AddActive(std::move(active));
       fx->opened_logs.push_back(id);  // its worker re-sends what the log is missing
       continue;
     }
@@ -256,8 +259,29 @@ absl::StatusOr<RunTicket> Scheduler::RunJob(JobId id, Trigger trigger, const std
 
 void Scheduler::Enqueue(ActiveRun active, Priority priority) {
   queue_.insert(KeyOf(active, priority));
+  AddActive(std::move(active));
+}
+
+void Scheduler::AddActive(ActiveRun active) {
   const RunId id = active.run.id;
+  live_run_[active.run.action_id] = id;
   active_[id] = std::move(active);
+}
+
+Scheduler::ActiveRun Scheduler::TakeActive(std::map<RunId, ActiveRun>::iterator it) {
+  ActiveRun taken = std::move(it->second);
+  active_.erase(it);
+  if (auto live = live_run_.find(taken.run.action_id);
+      live != live_run_.end() && live->second == taken.run.id) {
+    live_run_.erase(live);
+  }
+  return taken;
+}
+
+std::optional<RunId> Scheduler::LiveRunOf(ActionId id) const {
+  auto it = live_run_.find(id);
+  if (it == live_run_.end()) return std::nullopt;
+  return it->second;
 }
 
 absl::StatusOr<Run> Scheduler::CancelRun(RunId id, const std::string& actor, absl::Time now,
@@ -275,8 +299,7 @@ absl::StatusOr<Run> Scheduler::CancelRun(RunId id, const std::string& actor, abs
     delayed_.erase({active.not_before, id});
     Finish(active, RunStatus::kCancelled, absl::StrCat("cancelled by ", actor, " while queued"),
            now, fx);
-    const ActiveRun ended = std::move(active);
-    active_.erase(it);
+    const ActiveRun ended = TakeActive(it);
     AfterRun(ended, now, fx);
     return ended.run;
   }
@@ -313,7 +336,10 @@ void Scheduler::OnRunFinished(const RunResult& result, absl::Time now, Effects* 
   ActiveRun& active = it->second;
   RunStatus status;
   std::string message;
-  if (!result.error.empty()) {
+  if (!result.lost.empty() && active.cancelled_by.empty()) {
+    status = RunStatus::kLost;
+    message = absl::StrCat("lost: ", result.lost);
+  } else if (!result.error.empty()) {
     status = RunStatus::kFailed;
     message = absl::StrCat("could not start: ", result.error);
   } else if (result.cancelled || !active.cancelled_by.empty()) {
@@ -342,8 +368,7 @@ void Scheduler::OnRunFinished(const RunResult& result, absl::Time now, Effects* 
   --busy_[active.run.worker];
   --in_flight_;
   Finish(active, status, std::move(message), result.ended_at, fx);
-  const ActiveRun ended = std::move(active);
-  active_.erase(it);
+  const ActiveRun ended = TakeActive(it);
   AfterRun(ended, std::max(now, result.ended_at), fx);
 }
 

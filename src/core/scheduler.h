@@ -113,12 +113,15 @@ class Scheduler {
   absl::StatusOr<RunTicket> RunJob(JobId id, Trigger trigger, const std::string& actor,
                                    absl::Time now, Effects* fx);
   // Runs action `id` again as a recovery: retries apply and its success notifies its
-  // downstream actions. Refused while the action is queued or running.
+  // downstream actions. Refused while the action is queued or running, or waits in a super
+  // recovery wave (the wave runs it).
   absl::StatusOr<RunTicket> RecoverAction(ActionId id, const std::string& actor, absl::Time now,
                                           Effects* fx);
   // Super recovery (超级恢复): runs action `id` again and then every action linked downstream
   // of it whose time has come, each exactly once, each after its upstreams inside the wave
-  // succeeded. Refused while any of them is queued or running.
+  // succeeded. Refused while action `id` is queued or running, or any of them is in another
+  // wave; a member running now runs again when the wave reaches it, or, if its run is still
+  // going then, the wave waits for that run and counts its outcome.
   absl::StatusOr<RunTicket> SuperRecoverAction(ActionId id, const std::string& actor,
                                                absl::Time now, Effects* fx);
   // Forces action `id` to success or failed with a reason (an admin's 强制); a forced success
@@ -209,6 +212,8 @@ class Scheduler {
   // The run as the scheduler holds it while it is queued or running; null otherwise.
   const Run* FindActiveRun(RunId id) const;
   size_t active_runs() const { return active_.size(); }
+  // The live run of action `id` (queued, waiting for a retry, dispatched or running), if any.
+  std::optional<RunId> LiveRunOf(ActionId id) const;
 
  private:
   struct ActiveRun {
@@ -239,7 +244,8 @@ class Scheduler {
   void Evaluate(ActionId id, absl::Time now, Effects* fx);
   // Creates the run of `action_id`'s attempt `attempt` and queues it (after `not_before`).
   // A retry passes the order of the attempt before it (`retry_of`), so it runs the same
-  // revision; otherwise the job's current definition is captured.
+  // revision; otherwise the job's current definition is captured. If the action already has
+  // a live run, nothing is created and that run's id is returned.
   RunId StartRun(ActionId action_id, Trigger trigger, int attempt, const std::string& actor,
                  absl::Time now, absl::Time not_before, const DispatchOrder* retry_of,
                  Effects* fx);
@@ -271,8 +277,22 @@ class Scheduler {
   // Retries waiting for their interval: (due time, run); the run is in active_ but not queued.
   std::set<std::pair<absl::Time, RunId>> delayed_;
   // Super recovery waves: each member action → its upstreams inside the wave not yet
-  // succeeded in it. A member runs once when that reaches zero.
-  std::map<ActionId, int> wave_unmet_;
+  // succeeded in it, and the action the wave started from. A member runs once when the count
+  // reaches zero.
+  struct WaveMember {
+    int unmet = 0;
+    ActionId root = 0;
+  };
+  std::map<ActionId, WaveMember> wave_unmet_;
+  // Wave members that already had a live run when the wave reached them: the wave waits for
+  // that run, and its outcome counts as the member's (no second run is started).
+  std::set<ActionId> wave_adopted_;
+  // Each action's one live run (queued, waiting for a retry, dispatched or running). An action
+  // never has two at once, whatever started them: StartRun joins the live run instead.
+  std::map<ActionId, RunId> live_run_;
+  // Every run in active_ is added and taken out through these two, which keep live_run_.
+  void AddActive(ActiveRun active);
+  ActiveRun TakeActive(std::map<RunId, ActiveRun>::iterator it);
   std::map<int64_t, RerunBatch> reruns_;           // running batches by id
   std::map<ActionId, int64_t> rerun_of_action_;    // a running batch's item actions
   int reruns_in_flight_ = 0;

@@ -235,6 +235,8 @@ void Scheduler::Evaluate(ActionId id, absl::Time now, Effects* fx) {
 RunId Scheduler::StartRun(ActionId action_id, Trigger trigger, int attempt,
                           const std::string& actor, absl::Time now, absl::Time not_before,
                           const DispatchOrder* retry_of, Effects* fx) {
+  // The invariant of SEMANTICS.md §3: at most one live run per action, whatever asks.
+  if (auto live = live_run_.find(action_id); live != live_run_.end()) return live->second;
   Action* a = book_.FindMutable(action_id);
   const Job* job = catalog_.FindJob(a->job_id);
   ActiveRun active;
@@ -271,7 +273,7 @@ RunId Scheduler::StartRun(ActionId action_id, Trigger trigger, int attempt,
   SaveAction(action_id, fx);
   if (not_before > now) {
     delayed_.insert({not_before, run.id});
-    active_[run.id] = std::move(active);
+    AddActive(std::move(active));
   } else {
     Enqueue(std::move(active), job->priority);
   }
@@ -298,7 +300,10 @@ void Scheduler::AfterRun(const ActiveRun& ended, absl::Time now, Effects* fx) {
     return;
   }
   const Job* job = catalog_.FindJob(run.job_id);
+  // A wave member's run that the wave adopted (AdvanceWave) moves the wave like its own.
+  const bool moves_wave = run.trigger == Trigger::kSuperRecovery || wave_adopted_.count(a->id);
   if (run.status == RunStatus::kSuccess) {
+    wave_adopted_.erase(a->id);
     a->reason.clear();
     a->updated_at = now;
     const ActionId id = a->id;
@@ -309,7 +314,7 @@ void Scheduler::AfterRun(const ActiveRun& ended, absl::Time now, Effects* fx) {
       a->status = ActionStatus::kSuccess;
     }
     SaveAction(id, fx);
-    if (run.trigger == Trigger::kSuperRecovery) AdvanceWave(id, now, fx);
+    if (moves_wave) AdvanceWave(id, now, fx);
     for (ActionId down : ready) {
       // A skipped action still runs when an upstream success reaches it after it was
       // skipped, as a recovery's does (SEMANTICS.md §2).
@@ -335,12 +340,13 @@ void Scheduler::AfterRun(const ActiveRun& ended, absl::Time now, Effects* fx) {
     SaveAction(a->id, fx);
     return;
   }
+  wave_adopted_.erase(a->id);
   a->status = run.status == RunStatus::kCancelled ? ActionStatus::kCancelled
                                                   : ActionStatus::kFailed;
   a->reason = run.message;
   a->updated_at = now;
   SaveAction(a->id, fx);
-  if (run.trigger == Trigger::kSuperRecovery) AbandonWave(a->id, now, fx);
+  if (moves_wave) AbandonWave(a->id, now, fx);
 }
 
 void Scheduler::Tick(absl::Time now, Effects* fx) {
@@ -410,9 +416,16 @@ absl::StatusOr<RunTicket> Scheduler::RecoverAction(ActionId id, const std::strin
     return absl::NotFoundError(absl::StrCat(
         "action ", id, " is not a scheduled action between yesterday and tomorrow"));
   }
-  if (a->status == ActionStatus::kQueued || a->status == ActionStatus::kRunning) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("action ", id, " is ", Name(a->status), "; wait for it or cancel it"));
+  if (auto live = LiveRunOf(id)) {
+    return absl::FailedPreconditionError(absl::StrCat("action ", id, " is ", Name(a->status),
+                                                      " (run ", *live,
+                                                      "); wait for it or cancel it"));
+  }
+  if (auto wave = wave_unmet_.find(id); wave != wave_unmet_.end()) {
+    // Running it now would run it again when the wave reaches it: the wave runs it once.
+    return absl::FailedPreconditionError(absl::StrCat(
+        "action ", id, " is in the super recovery of action ", wave->second.root,
+        ", which runs it once its upstreams in that wave succeed"));
   }
   if (shutting_down_) return absl::UnavailableError("hera is shutting down");
   book_.OnRerun(id);
@@ -653,8 +666,10 @@ absl::StatusOr<RunTicket> Scheduler::SuperRecoverAction(ActionId id, const std::
   }
   for (ActionId m : wave) {
     const Action* a = book_.Find(m);
-    if (a->status == ActionStatus::kQueued || a->status == ActionStatus::kRunning ||
-        wave_unmet_.count(m)) {
+    // Only the root must be idle: a member below it that is running now runs again once its
+    // upstreams in the wave succeed (or, if that run is still going then, counts for the wave).
+    const bool root_live = m == id && LiveRunOf(m).has_value();
+    if (root_live || wave_unmet_.count(m)) {
       return absl::FailedPreconditionError(absl::StrCat(
           "action ", m, " of job ", a->job_id, " is ", Name(a->status),
           wave_unmet_.count(m) ? " in another super recovery" : "",
@@ -662,17 +677,18 @@ absl::StatusOr<RunTicket> Scheduler::SuperRecoverAction(ActionId id, const std::
     }
   }
   for (ActionId m : wave) {
-    book_.OnRerun(m);  // its downstream wait for it anew
-    if (m == id) continue;
     int unmet = 0;
     for (ActionId up : book_.Find(m)->upstream) unmet += in_wave.count(up) ? 1 : 0;
-    wave_unmet_[m] = unmet;
+    if (m != id) wave_unmet_[m] = WaveMember{unmet, id};
+    if (m == id || LiveRunOf(m)) continue;  // a live member keeps its status until it ends
+    book_.OnRerun(m);  // its downstream wait for it anew
     Action* a = book_.FindMutable(m);
     a->status = ActionStatus::kWaiting;
     a->reason = absl::StrCat("super recovery of action ", id, ": waiting for its upstreams");
     a->updated_at = now;
     SaveAction(m, fx);
   }
+  book_.OnRerun(id);
   const RunId run = StartRun(id, Trigger::kSuperRecovery, 1, actor, now, now, nullptr, fx);
   return RunTicket{run, id};
 }
@@ -680,10 +696,21 @@ absl::StatusOr<RunTicket> Scheduler::SuperRecoverAction(ActionId id, const std::
 void Scheduler::AdvanceWave(ActionId done, absl::Time now, Effects* fx) {
   for (ActionId down : book_.downstream(done)) {
     auto it = wave_unmet_.find(down);
-    if (it == wave_unmet_.end() || --it->second > 0) continue;
+    if (it == wave_unmet_.end() || --it->second.unmet > 0) continue;
     wave_unmet_.erase(it);
+    if (LiveRunOf(down)) {
+      // Started by something else meanwhile: that run is the member's run in the wave.
+      wave_adopted_.insert(down);
+      continue;
+    }
+    // A member that was running when the wave began, and has ended since, runs again: its
+    // downstream wait for it anew.
+    book_.OnRerun(down);
     if (book_.unmet(down) > 0) {
       // An upstream outside the wave has not succeeded: it waits like any action.
+      if (Action* d = book_.FindMutable(down); d && !NotStarted(d->status)) {
+        d->status = ActionStatus::kWaiting;
+      }
       Evaluate(down, now, fx);
       continue;
     }
@@ -715,9 +742,9 @@ absl::StatusOr<Action> Scheduler::ForceAction(ActionId id, ActionStatus status,
     return absl::NotFoundError(absl::StrCat(
         "action ", id, " is not a scheduled action between yesterday and tomorrow"));
   }
-  if (a->status == ActionStatus::kQueued || a->status == ActionStatus::kRunning) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("action ", id, " is ", Name(a->status), "; cancel its run first"));
+  if (auto live = LiveRunOf(id)) {
+    return absl::FailedPreconditionError(absl::StrCat("action ", id, " is ", Name(a->status),
+                                                      " (run ", *live, "); cancel it first"));
   }
   wave_unmet_.erase(id);
   const std::string why =

@@ -110,8 +110,7 @@ void Scheduler::Dispatch(absl::Time now, Effects* fx) {
       it = queue_.erase(it);
       Finish(active, RunStatus::kFailed,
              absl::StrCat("host group '", group, "' does not exist"), now, fx);
-      const ActiveRun ended = std::move(active);
-      active_.erase(id);
+      const ActiveRun ended = TakeActive(active_.find(id));
       AfterRun(ended, now, fx);
       continue;
     }
@@ -170,8 +169,7 @@ void Scheduler::Reclaim(RunId id, const std::string& reason, absl::Time now, Eff
     return;
   }
   Finish(active, RunStatus::kLost, reason, now, fx);
-  const ActiveRun ended = std::move(active);
-  active_.erase(it);
+  const ActiveRun ended = TakeActive(it);
   AfterRun(ended, now, fx);
 }
 
