@@ -58,6 +58,9 @@ struct WorkerHub::Connection {
 
 namespace {
 
+// Heartbeats a worker may miss before its stream counts as gone (DESIGN.md §6).
+constexpr int kMissedHeartbeats = 3;
+
 core::WorkerMetrics FromProto(const v1::Metrics& m) {
   core::WorkerMetrics out;
   out.cpu_percent = m.cpu_percent();
@@ -355,7 +358,9 @@ void WorkerHub::Disconnected(const std::string& worker, const std::shared_ptr<Co
     if (e.connection != conn) return;  // already replaced by a newer stream
     e.connection.reset();
     e.info.connected = false;
-    e.disconnected_at = clock_->Now();
+    // The grace counts from the last message, not from when the silence was noticed: a frozen
+    // worker is lost `grace` after it fell silent (DESIGN.md §6).
+    e.disconnected_at = std::min(clock_->Now(), conn->last_heard);
   }
   spdlog::warn("worker {} disconnected; its runs are kept for {}", worker,
                absl::FormatDuration(options_.grace));
@@ -378,14 +383,18 @@ void WorkerHub::WatchLoop() {
     std::vector<std::shared_ptr<Connection>> silent;
     {
       std::lock_guard lock(mu_);
+      for (auto& [id, e] : workers_) {
+        // A stream that is open but silent for 3 heartbeats (a frozen process, a half-dead TCP
+        // connection) counts as gone: it takes nothing new, and its grace has been running
+        // since its last message (Disconnected).
+        if (e.connection &&
+            now - e.connection->last_heard > kMissedHeartbeats * options_.heartbeat_interval) {
+          silent.push_back(e.connection);
+        }
+      }
       for (const auto& [id, held] : *runs) {
         Entry& e = workers_[id];
-        if (e.local_port) continue;
-        if (e.connection) {
-          // A stream that is open but silent (a half-dead TCP connection) counts as gone.
-          if (now - e.connection->last_heard > options_.grace) silent.push_back(e.connection);
-          continue;
-        }
+        if (e.local_port || e.connection) continue;
         const absl::Time since = std::max(e.disconnected_at, started_at_);
         if (!e.declared_lost && now - since >= options_.grace) {
           e.declared_lost = true;

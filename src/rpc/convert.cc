@@ -31,6 +31,7 @@ v1::Dispatch ToProto(const core::DispatchOrder& order, uint64_t term) {
   }
   for (const std::string& arg : order.argv) d.add_argv(arg);
   d.set_script_name(order.script_name);
+  for (const std::string& value : order.masked) d.add_masked(value);
   return d;
 }
 
@@ -65,6 +66,7 @@ absl::StatusOr<core::DispatchOrder> FromProto(const v1::Dispatch& d) {
   for (const v1::EnvVar& var : d.env()) order.env.emplace_back(var.name(), var.value());
   order.argv.assign(d.argv().begin(), d.argv().end());
   order.script_name = d.script_name();
+  order.masked.assign(d.masked().begin(), d.masked().end());
   return order;
 }
 
@@ -78,6 +80,7 @@ v1::RunFinished ToProto(const core::RunResult& result, uint64_t term, int64_t lo
   f.set_timed_out(result.timed_out);
   f.set_cancelled(result.cancelled);
   f.set_error(result.error);
+  f.set_lost(result.lost);
   f.set_ended_at_unix_us(absl::ToUnixMicros(result.ended_at));
   f.set_log_bytes(log_bytes);
   return f;
@@ -91,6 +94,7 @@ core::RunResult FromProto(const v1::RunFinished& f) {
   result.timed_out = f.timed_out();
   result.cancelled = f.cancelled();
   result.error = f.error();
+  result.lost = f.lost();
   result.ended_at = absl::FromUnixMicros(f.ended_at_unix_us());
   return result;
 }

@@ -120,6 +120,7 @@ absl::Status WorkerAgent::Init() {
   runner_options.kill_grace = options_.kill_grace;
   runner_options.ledger_dir = ledger;
   runner_options.max_running = options_.slots;  // the master may give more: they wait here
+  runner_options.clock = clock_;  // ends and starts are recorded by the same clock
   HERA_ASSIGN_OR_RETURN(runner_, exec::JobRunner::Create(this, runner_options));
   downloads_ = std::make_unique<DownloadStage>();
   return absl::OkStatus();
@@ -131,8 +132,9 @@ absl::Status WorkerAgent::ReportLeftovers() {
     if (InOutbox(run)) continue;
     core::RunResult result;
     result.run_id = run;
-    result.error = "worker restarted: the run's processes were killed";
-    // It did run: SIGKILL is what ended it (the master may tell started runs from others).
+    // It did run, until the worker's process died: lost, so the master retries it per the
+    // job's policy (a "could not start" error would end it for good).
+    result.lost = "worker restarted: the run's processes were killed";
     result.signal = SIGKILL;
     result.ended_at = clock_->Now();
     // Term 0: the dispatch's term died with the previous process.

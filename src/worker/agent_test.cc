@@ -477,7 +477,9 @@ TEST_F(AgentTest, ARestartKillsAndReportsWhatACrashedPredecessorLeftRunning) {
   EXPECT_EQ(reg.register_().runs(0).run_id(), 77);
   EXPECT_TRUE(reg.register_().runs(0).started());
   const v1::WorkerMessage finished = Expect(IsFinished(77));
-  EXPECT_EQ(finished.finished().error(), "worker restarted: the run's processes were killed");
+  // It had started: lost (the master retries it), not "could not start".
+  EXPECT_EQ(finished.finished().lost(), "worker restarted: the run's processes were killed");
+  EXPECT_EQ(finished.finished().error(), "");
   EXPECT_EQ(finished.finished().signal(), SIGKILL);
   EXPECT_EQ(finished.finished().term(), 0u);
 }

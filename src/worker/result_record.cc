@@ -14,7 +14,7 @@ constexpr int kNoExitCode = -1;
 core::RunResult ResultOf(int64_t run_id, const exec::Outcome& outcome, absl::Time ended_at) {
   core::RunResult result;
   result.run_id = run_id;
-  result.ended_at = ended_at;
+  result.ended_at = outcome.ended_at.value_or(ended_at);
   result.timed_out = outcome.timed_out;
   result.cancelled = outcome.cancelled;
   if (const auto* exited = std::get_if<exec::Exited>(&outcome.how)) {
@@ -34,7 +34,10 @@ ResultRecord ToRecord(const core::RunResult& result, int64_t term, int64_t log_b
   record.term = term;
   record.exit_code = result.exit_code.value_or(kNoExitCode);
   record.signal = result.signal.value_or(0);
-  if (!result.error.empty()) {
+  if (!result.lost.empty()) {
+    record.status = "lost";
+    record.reason = result.lost;
+  } else if (!result.error.empty()) {
     record.status = "error";
     record.reason = result.error;
   } else if (result.cancelled) {
@@ -59,6 +62,7 @@ core::RunResult ToRunResult(const ResultRecord& record) {
   result.cancelled = record.status == "cancelled";
   result.timed_out = record.status == "timed_out";
   if (record.status == "error") result.error = record.reason;
+  if (record.status == "lost") result.lost = record.reason;
   result.ended_at = record.ended_at;
   return result;
 }

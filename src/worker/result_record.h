@@ -12,13 +12,15 @@
 
 namespace hera::worker {
 
-// The RunResult of run `run_id` that ended with `outcome` at `ended_at`. A run cancelled before
-// it was spawned is just cancelled (no error); any other failed spawn carries its error.
+// The RunResult of run `run_id` that ended with `outcome`: at outcome.ended_at when the runner
+// set it, else at `ended_at`. A run cancelled before it was spawned is just cancelled (no
+// error); any other failed spawn carries its error.
 core::RunResult ResultOf(int64_t run_id, const exec::Outcome& outcome, absl::Time ended_at);
 
 // The outbox record of `result`, of a run dispatched under `term` whose log ended at
-// `log_bytes`. ResultRecord::status is one of "success", "failed", "timed_out", "cancelled"
-// and "error" (not started: `reason` holds the error); exit_code is -1 without an exit code.
+// `log_bytes`. ResultRecord::status is one of "success", "failed", "timed_out", "cancelled",
+// "error" (not started: `reason` holds the error) and "lost" (started, then lost with the
+// worker's process: `reason` says how); exit_code is -1 without an exit code.
 ResultRecord ToRecord(const core::RunResult& result, int64_t term, int64_t log_bytes);
 // The RunResult `record` holds (ToRecord's inverse).
 core::RunResult ToRunResult(const ResultRecord& record);

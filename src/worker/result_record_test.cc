@@ -59,12 +59,26 @@ TEST(ResultRecordTest, CancelledBeforeStartIsNoError) {
   EXPECT_FALSE(result.exit_code.has_value());
 }
 
-TEST(ResultRecordTest, AnErrorWithASignalKeepsBoth) {
+TEST(ResultRecordTest, ALostRunKeepsItsReasonAndSignal) {
   // What a restarted worker reports for a run its predecessor left running.
   core::RunResult result;
   result.run_id = 9;
   result.signal = SIGKILL;
-  result.error = "worker restarted: the run's processes were killed";
+  result.lost = "worker restarted: the run's processes were killed";
+  const ResultRecord record = ToRecord(result, 0, 0);
+  EXPECT_EQ(record.status, "lost");
+  const core::RunResult back = ToRunResult(record);
+  EXPECT_EQ(back.signal, SIGKILL);
+  EXPECT_EQ(back.lost, result.lost);
+  EXPECT_TRUE(back.error.empty());
+  EXPECT_FALSE(back.exit_code.has_value());
+}
+
+TEST(ResultRecordTest, AnErrorWithASignalKeepsBoth) {
+  core::RunResult result;
+  result.run_id = 9;
+  result.signal = SIGKILL;
+  result.error = "worker w1 refused it";
   const core::RunResult back = ToRunResult(ToRecord(result, 0, 0));
   EXPECT_EQ(back.signal, SIGKILL);
   EXPECT_EQ(back.error, result.error);

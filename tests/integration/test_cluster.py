@@ -4,6 +4,7 @@ cluster token, drain, cancel with YARN/MapReduce kills, and a master outage (iss
 
 import os
 import shutil
+import signal
 import tempfile
 import time
 import unittest
@@ -14,12 +15,16 @@ GRACE_S = 3  # the master gives a silent worker up after this long
 # Tests that stop the master for longer than GRACE_S need a grace that outlasts the outage: a
 # worker cut off for the whole grace kills its runs (so none runs twice) and they are retried.
 LONG_GRACE_S = 30
+# Long enough that noticing a frozen worker (3 missed 2-s heartbeats) comes well before it.
+FROZEN_GRACE_S = 10
 
 
 class ClusterTest(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="hera-cluster-")
-        grace = LONG_GRACE_S if "master" in self._testMethodName else GRACE_S
+        name = self._testMethodName
+        grace = (LONG_GRACE_S if "master" in name or "within_grace" in name
+                 else FROZEN_GRACE_S if "frozen" in name else GRACE_S)
         # The load limit is the scheduler's to test (core); here a busy CI machine must not
         # hold runs back.
         self.master = Hera(mode="server", extra_args=[
@@ -122,6 +127,61 @@ class ClusterTest(unittest.TestCase):
         self.assertGreaterEqual(time.time() - killed_at, GRACE_S)
         # The killed attempt's group died with its worker: it never wrote "done".
         self.assertEqual(self.read(marker).split("\n"), ["start 1", "start 2", "done 2", ""])
+
+    def test_worker_restarted_within_grace_loses_its_runs_and_retries_them(self):
+        """kill -9 of a worker running 4 retried jobs, restarted at once: the runs it was
+        running are lost (not failed), and each is retried, never two attempts at once."""
+        w1 = self.add_worker("w1", slots=4)
+        jobs, tickets = [], []
+        for i in range(4):
+            marker = os.path.join(self.tmp, f"m{i}")
+            job = self.job(f"long{i}", f"echo start $HERA_ATTEMPT >> {marker}; "
+                                       f"[ $HERA_ATTEMPT = 1 ] && sleep 60; "
+                                       f"echo done $HERA_ATTEMPT >> {marker}",
+                           schedule={"cron": "0 0 0 * * ?"}, enabled=True,
+                           retry={"count": 3, "interval_s": 0})
+            jobs.append((job, marker))
+            tickets.append(self.recover(job))
+        for _, marker in jobs:
+            self.wait_for(lambda m=marker: "start 1" in self.read(m), what="every first attempt")
+        w1.kill9()
+        w1.start()
+        for ticket in tickets:
+            lost = self.master.wait_run(ticket["run_id"], timeout=30)
+            self.assertEqual(lost["status"], "lost", lost)
+            self.assertNotIn("could not start", lost["message"])
+        for job, marker in jobs:
+            retry = self.wait_for(lambda j=job: [r for r in self.runs_of(j["id"])
+                                                 if r["attempt"] == 2 and r["status"] == "success"],
+                                  timeout=40, what="the retry to succeed")[0]
+            self.assertEqual(retry["trigger"], "recovery")
+            self.assertEqual(self.read(marker).split("\n"), ["start 1", "start 2", "done 2", ""])
+
+    def test_frozen_worker_is_lost_one_grace_after_its_last_heartbeat(self):
+        """SIGSTOP: silence is noticed after 3 missed heartbeats, and the grace counts from the
+        last message, so the run is lost about FROZEN_GRACE_S after the freeze, not twice that."""
+        w1 = self.add_worker("w1")
+        job = self.job("frozen", "sleep 120", schedule={"cron": "0 0 0 * * ?"}, enabled=True,
+                       retry={"count": 1, "interval_s": 0})
+        ticket = self.recover(job)
+        self.master.wait_run(ticket["run_id"], statuses=("running",), timeout=20)
+        w1.proc.send_signal(signal.SIGSTOP)
+        frozen_at = time.time()
+        try:
+            offline = self.wait_for(
+                lambda: [w for w in self.master.get("/api/v1/workers")["items"]
+                         if w["id"] == "w1" and w["state"] != "online"],
+                timeout=FROZEN_GRACE_S, what="the frozen worker to be noticed")
+            self.assertTrue(offline)
+            lost = self.master.wait_run(ticket["run_id"], statuses=("lost",),
+                                        timeout=2 * FROZEN_GRACE_S)
+            # Lost once the grace has passed since its last heartbeat (sent at most 2 s before
+            # the freeze), and well before a second grace would have passed.
+            self.assertGreaterEqual(time.time() - frozen_at, FROZEN_GRACE_S - 2.5)
+            self.assertLess(time.time() - frozen_at, 1.5 * FROZEN_GRACE_S)
+            self.assertIn("silent", lost["message"])
+        finally:
+            w1.proc.send_signal(signal.SIGCONT)
 
     def test_result_finished_while_the_master_was_away_survives_a_worker_restart(self):
         w1 = self.add_worker("w1")
