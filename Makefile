@@ -3,7 +3,7 @@ JOBS ?= $(shell nproc)
 DATA_DIR ?= ./hera-data
 HTTP_PORT ?= 8080
 
-.PHONY: all deps build run test test-unit test-asan asan bench clean
+.PHONY: all deps build run test test-unit test-asan asan fuzz bench clean
 
 all: build
 
@@ -24,8 +24,9 @@ run: build
 SANITIZER_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
                 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-test: asan
+test: asan fuzz
 	$(SANITIZER_ENV) ctest --preset asan -j $(JOBS)
+	ctest --preset fuzz -j $(JOBS) -L fuzz
 
 test-unit: asan
 	$(SANITIZER_ENV) ctest --preset asan -j $(JOBS) -L unit
@@ -33,6 +34,14 @@ test-unit: asan
 asan: deps
 	@cmake --preset asan >/dev/null
 	@cmake --build --preset asan -j $(JOBS)
+
+# The libFuzzer targets (clang): the request decoders, the HTTP framing and the cron engine.
+# `make test` runs each for HERA_FUZZ_SECONDS (20) from its seeds in tests/fuzz/corpus.
+FUZZ_TARGETS = cron_expr_fuzz definition_fuzz http_request_fuzz
+fuzz:
+	@scripts/install-deps.sh --fuzz
+	@cmake --preset fuzz >/dev/null
+	@cmake --build --preset fuzz -j $(JOBS) --target $(FUZZ_TARGETS)
 
 # The same tests on the optimised build `make run` uses.
 test-release: build

@@ -158,6 +158,15 @@ int RunStandalone(const StandaloneOptions& options) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return Fail(absl::InternalError(absl::StrCat("cannot create ", dir, ": ", ec.message())));
+  // It holds password and token hashes, sealed secrets, the secrets key and every log: its
+  // owner's alone (0700), whatever the umask made of it. With --allow-run-as, others may pass
+  // through it (0711, no listing) to the work directory handed to the user a job runs as.
+  namespace fs = std::filesystem;
+  const fs::perms mode = options.allow_run_as ? fs::perms::owner_all | fs::perms::group_exec |
+                                                    fs::perms::others_exec
+                                              : fs::perms::owner_all;
+  fs::permissions(dir, mode, fs::perm_options::replace, ec);
+  if (ec) return Fail(absl::InternalError(absl::StrCat("cannot chmod ", dir, ": ", ec.message())));
   auto lock = LockDataDir(dir);
   if (!lock.ok()) return Fail(lock.status());
   std::filesystem::remove(dir + "/ports.json", ec);

@@ -60,6 +60,14 @@ int RunWorker(const WorkerFlags& flags) {
   if (!token.ok()) return Fail(token.status());
   std::error_code ec;
   std::filesystem::create_directories(flags.data_dir, ec);
+  // Its runs' scripts, logs and results are the worker's user's: others may only pass through
+  // (0711, no listing) to the work directory handed to the user a job runs as (hera.run_as).
+  if (!ec) {
+    namespace fs = std::filesystem;
+    fs::permissions(flags.data_dir,
+                    fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec,
+                    fs::perm_options::replace, ec);
+  }
   if (ec) {
     return Fail(absl::InternalError(
         absl::StrCat("cannot create the data directory ", flags.data_dir, ": ", ec.message())));

@@ -3,6 +3,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/json_text.h"
 #include "common/time_format.h"
 
 namespace hera::api {
@@ -40,12 +41,11 @@ absl::StatusOr<std::pair<int64_t, int64_t>> Paging(const HttpRequest& req) {
 absl::StatusOr<nlohmann::json> JsonBody(const HttpRequest& req, bool empty_ok) {
   if (req.body.empty() && empty_ok) return nlohmann::json::object();
   if (req.body.empty()) return absl::InvalidArgumentError("the request body is empty; send JSON");
-  try {
-    return nlohmann::json::parse(req.body);
-  } catch (const nlohmann::json::parse_error& e) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("the request body is not valid JSON (at byte ", e.byte, ")"));
+  auto doc = ParseJsonText(req.body);
+  if (!doc.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("the request body is ", doc.status().message()));
   }
+  return doc;
 }
 
 absl::StatusOr<absl::Time> ParseIsoTimeParam(const std::string& name, const std::string& text,

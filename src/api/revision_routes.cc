@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "api/request_util.h"
 #include "api/secret_masking.h"
+#include "common/json_text.h"
 #include "common/status.h"
 #include "core/definition_diff.h"
 #include "core/json_codec.h"
@@ -40,8 +41,8 @@ absl::StatusOr<const core::JobRevision*> FindRevision(const std::vector<core::Jo
 
 // The definition a revision stored, as JSON. Internal when the stored text is not an object.
 absl::StatusOr<json> DefinitionOf(const core::JobRevision& rev) {
-  json def = json::parse(rev.definition_json, nullptr, /*allow_exceptions=*/false);
-  if (def.is_discarded() || !def.is_object()) {
+  auto def = ParseJsonText(rev.definition_json);
+  if (!def.ok() || !def->is_object()) {
     return absl::InternalError(absl::StrCat("revision ", rev.version, " of job ", rev.job_id,
                                             " has an unreadable definition"));
   }

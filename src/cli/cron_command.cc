@@ -12,6 +12,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/time_format.h"
+#include "common/zone_name.h"
 #include "cron/cron_expr.h"
 
 namespace hera::cli {
@@ -49,7 +50,7 @@ cron::CronExpr ParseOrFail(const std::vector<std::string>& words) {
 void RunNext(const CronFlags& flags) {
   const cron::CronExpr expr = ParseOrFail(flags.words);
   absl::TimeZone tz = absl::LocalTimeZone();
-  if (!flags.tz.empty() && !absl::LoadTimeZone(flags.tz, &tz)) {
+  if (!flags.tz.empty() && !LoadIanaZone(flags.tz, &tz)) {
     Fail(absl::InvalidArgumentError("unknown time zone '" + flags.tz +
                                     "' (use an IANA name such as Asia/Shanghai)"));
   }

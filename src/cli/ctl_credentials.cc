@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "common/json_text.h"
 #include "common/unique_fd.h"
 
 namespace hera::cli {
@@ -75,7 +76,7 @@ absl::StatusOr<std::optional<Credentials>> LoadCredentials(const std::string& co
     if (n == 0) break;
     text.append(buf, static_cast<size_t>(n));
   }
-  const nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  const nlohmann::json j = ParseJsonText(text).value_or(nlohmann::json());
   auto str = [&j](const char* key) -> std::optional<std::string> {
     if (!j.is_object()) return std::nullopt;
     auto it = j.find(key);

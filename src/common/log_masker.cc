@@ -1,9 +1,9 @@
-#include "master/log_masker.h"
+#include "common/log_masker.h"
 
 #include <algorithm>
 #include <utility>
 
-namespace hera::master {
+namespace hera {
 
 LogMasker::LogMasker(std::vector<std::string> secrets) {
   for (auto& s : secrets) {
@@ -57,4 +57,4 @@ std::string LogMasker::Flush() {
   return out;
 }
 
-}  // namespace hera::master
+}  // namespace hera

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-namespace hera::master {
+namespace hera {
 
 class LogMasker {
  public:
@@ -40,4 +40,4 @@ class LogMasker {
   std::vector<bool> tail_masked_;
 };
 
-}  // namespace hera::master
+}  // namespace hera

@@ -1,11 +1,11 @@
-#include "master/log_masker.h"
+#include "common/log_masker.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-namespace hera::master {
+namespace hera {
 namespace {
 
 // Feeds `chunks` and returns everything the masker let out, flushed at the end.
@@ -53,4 +53,4 @@ TEST(LogMaskerTest, HoldsOnlyWhatCouldStartASecret) {
 }
 
 }  // namespace
-}  // namespace hera::master
+}  // namespace hera

@@ -18,14 +18,11 @@ using nlohmann::json;
 
 absl::Status CheckGroupName(const std::string& name) {
   if (name.empty()) return absl::InvalidArgumentError("field 'name': is required");
-  if (name.size() > 200) return absl::InvalidArgumentError("field 'name': longer than 200 bytes");
-  for (unsigned char c : name) {
-    if (c < 0x20 || c == 0x7f || c == '/') {
-      return absl::InvalidArgumentError(
-          "field 'name': must not contain '/' or control characters");
-    }
+  if (name.find('/') != std::string::npos) {
+    // Groups are shown as paths ("etl/daily"): a '/' in a name would make two paths one.
+    return absl::InvalidArgumentError("field 'name': must not contain '/'");
   }
-  return absl::OkStatus();
+  return CheckName(name, "name");
 }
 
 // Applies the editable group fields in `body`; unknown fields are errors.
@@ -42,8 +39,12 @@ absl::Status ApplyGroupJson(const json& body, Group* group) {
       if (key == "name") {
         group->name = std::move(v);
       } else if (key == "description") {
+        if (auto st = CheckDescription(v, key); !st.ok()) return st;
         group->description = std::move(v);
       } else {
+        if (v.size() > 200) {
+          return absl::InvalidArgumentError("field 'owner': is longer than 200 bytes");
+        }
         group->owner = std::move(v);
       }
     } else if (key == "parent_id") {
@@ -169,6 +170,13 @@ absl::Status Catalog::CheckJob(const Job& job) const {
           absl::StrCat("field 'schedule.cron': ", cron.status().message()));
     }
     // Every fire time becomes an action planned two days ahead: bound how many a day makes.
+    // An expression that matches no time (Feb 30, a year gone by) would plan nothing and
+    // never say why, like @reboot, which the parser refuses.
+    if (!cron->NextAfter(job.updated_at, absl::UTCTimeZone())) {
+      return absl::InvalidArgumentError(absl::StrCat("field 'schedule.cron': '",
+                                                     job.schedule.cron,
+                                                     "' never fires: no time matches it"));
+    }
     const auto fires = cron->AllIn(job.updated_at, job.updated_at + absl::Hours(24),
                                    absl::UTCTimeZone(), kMaxFiresPerDay + 1);
     if (fires.size() > kMaxFiresPerDay) {

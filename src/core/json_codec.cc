@@ -3,18 +3,29 @@
 #include <string>
 #include <string_view>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/json_text.h"
 #include "common/strings.h"
 #include "common/time_format.h"
+#include "common/zone_name.h"
 
 namespace hera::core {
 namespace {
 
 using nlohmann::json;
 
+// Limits of a definition (docs/api.md, "Limits"): generous for people, small enough that no
+// request can make one job or group weigh on every list, plan and revision.
 constexpr size_t kMaxScriptBytes = 1 << 20;  // 1 MiB
 constexpr size_t kMaxNameBytes = 200;
+constexpr size_t kMaxDescriptionBytes = 64 << 10;
+constexpr size_t kMaxConfigKeys = 1000;
+constexpr size_t kMaxConfigKeyBytes = 200;
+constexpr size_t kMaxConfigValueBytes = 64 << 10;
+constexpr size_t kMaxDependencies = 1000;
 
 absl::Status FieldError(std::string_view field, std::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat("field '", AsAbsl(field), "': ", AsAbsl(why)));
@@ -54,8 +65,14 @@ absl::Status CheckObject(const json& j, std::string_view field) {
   return absl::OkStatus();
 }
 
-// A name users see in lists and paths: non-empty, bounded, no control characters.
-absl::Status CheckName(const std::string& name, std::string_view field) {
+absl::Status CheckLength(const std::string& text, size_t limit, std::string_view field) {
+  if (text.size() <= limit) return absl::OkStatus();
+  return FieldError(field, absl::StrCat("is ", text.size(), " bytes; the limit is ", limit));
+}
+
+}  // namespace
+
+absl::Status CheckName(std::string_view name, std::string_view field) {
   if (name.empty()) return FieldError(field, "must not be empty");
   if (name.size() > kMaxNameBytes) {
     return FieldError(field, absl::StrCat("is longer than ", kMaxNameBytes, " bytes"));
@@ -63,8 +80,17 @@ absl::Status CheckName(const std::string& name, std::string_view field) {
   for (unsigned char c : name) {
     if (c < 0x20 || c == 0x7f) return FieldError(field, "must not contain control characters");
   }
+  if (absl::StripAsciiWhitespace(AsAbsl(name)).empty()) {
+    return FieldError(field, "must not be only spaces");
+  }
   return absl::OkStatus();
 }
+
+absl::Status CheckDescription(const std::string& text, std::string_view field) {
+  return CheckLength(text, kMaxDescriptionBytes, field);
+}
+
+namespace {
 
 absl::Status ApplySchedule(const json& j, Schedule* s) {
   if (auto st = CheckObject(j, "schedule"); !st.ok()) return st;
@@ -77,8 +103,10 @@ absl::Status ApplySchedule(const json& j, Schedule* s) {
       auto v = GetString(value, "schedule.timezone");
       if (!v.ok()) return v.status();
       absl::TimeZone tz;
-      if (!v->empty() && !absl::LoadTimeZone(*v, &tz)) {
-        return FieldError("schedule.timezone", absl::StrCat("unknown time zone '", *v, "'"));
+      if (!v->empty() && !LoadIanaZone(*v, &tz)) {
+        return FieldError("schedule.timezone",
+                          absl::StrCat("unknown time zone '", *v,
+                                       "' (an IANA name such as Asia/Shanghai or UTC)"));
       }
       s->timezone = *v;
     } else if (key == "self_dependency") {
@@ -87,6 +115,11 @@ absl::Status ApplySchedule(const json& j, Schedule* s) {
       s->self_dependency = *v;
     } else if (key == "depends_on") {
       if (!value.is_array()) return FieldError("schedule.depends_on", "must be an array");
+      if (value.size() > kMaxDependencies) {
+        return FieldError("schedule.depends_on",
+                          absl::StrCat("names ", value.size(), " jobs; the limit is ",
+                                       kMaxDependencies));
+      }
       std::vector<Dependency> deps;
       for (size_t i = 0; i < value.size(); ++i) {
         const std::string field = absl::StrCat("schedule.depends_on[", i, "]");
@@ -115,6 +148,12 @@ absl::Status ApplySchedule(const json& j, Schedule* s) {
           }
         }
         if (!has_job) return FieldError(field + ".job_id", "is required");
+        for (size_t k = 0; k < deps.size(); ++k) {
+          if (deps[k].job_id == d.job_id) {
+            return FieldError(field + ".job_id",
+                              absl::StrCat("job ", d.job_id, " is already named at [", k, "]"));
+          }
+        }
         deps.push_back(d);
       }
       s->depends_on = std::move(deps);
@@ -157,12 +196,33 @@ json ConfigsToJson(const Configs& configs) {
 
 absl::StatusOr<Configs> ConfigsFromJson(const json& j, std::string_view field) {
   if (auto st = CheckObject(j, field); !st.ok()) return st;
+  if (j.size() > kMaxConfigKeys) {
+    return FieldError(field, absl::StrCat("has ", j.size(), " keys; the limit is ",
+                                          kMaxConfigKeys));
+  }
   Configs configs;
   for (const auto& [key, value] : j.items()) {
-    const std::string f = absl::StrCat(AsAbsl(field), ".", key);
     if (key.empty()) return FieldError(field, "keys must not be empty");
+    if (key.size() > kMaxConfigKeyBytes) {
+      return FieldError(field, absl::StrCat("a key of ", key.size(), " bytes; the limit is ",
+                                            kMaxConfigKeyBytes));
+    }
+    for (unsigned char c : key) {
+      // ${key} names it in scripts: whitespace, control bytes (NUL among them) and the
+      // macro's own braces could never be referenced.
+      if (c <= 0x20 || c == 0x7f || c == '{' || c == '}' || c == '$') {
+        return FieldError(field, absl::StrCat("key '", absl::CEscape(key),
+                                              "' has a space, a control character, '$', '{' "
+                                              "or '}'"));
+      }
+    }
+    const std::string f = absl::StrCat(AsAbsl(field), ".", key);
     if (!value.is_string()) {
       return FieldError(f, absl::StrCat("must be a string, not ", TypeName(value)));
+    }
+    if (auto st = CheckLength(value.get_ref<const std::string&>(), kMaxConfigValueBytes, f);
+        !st.ok()) {
+      return st;
     }
     configs[key] = value.get<std::string>();
   }
@@ -224,6 +284,7 @@ absl::Status ApplyJobJson(const json& body, Job* job) {
     } else if (key == "description") {
       auto v = GetString(value, key);
       if (!v.ok()) return v.status();
+      if (auto st = CheckDescription(*v, key); !st.ok()) return st;
       job->description = *v;
     } else if (key == "type") {
       auto v = GetString(value, key);
@@ -256,6 +317,9 @@ absl::Status ApplyJobJson(const json& body, Job* job) {
     } else if (key == "host_group") {
       auto v = GetString(value, key);
       if (!v.ok()) return v.status();
+      if (!v->empty()) {
+        if (auto st = CheckName(*v, key); !st.ok()) return st;
+      }
       job->host_group = *v;
     } else if (key == "configs") {
       auto v = ConfigsFromJson(value, key);
@@ -283,6 +347,7 @@ absl::Status ApplyJobJson(const json& body, Job* job) {
     } else if (key == "owner") {
       auto v = GetString(value, key);
       if (!v.ok()) return v.status();
+      if (auto st = CheckLength(*v, kMaxNameBytes, key); !st.ok()) return st;
       job->owner = *v;
     } else {
       return FieldError(key, "unknown field");
@@ -338,14 +403,14 @@ json RunToJson(const Run& run, const absl::TimeZone& tz) {
 }
 
 json RevisionToJson(const JobRevision& rev, const absl::TimeZone& tz) {
-  json def = json::parse(rev.definition_json, nullptr, /*allow_exceptions=*/false);
+  const json def = ParseJsonText(rev.definition_json).value_or(json(nullptr));
   return json{
       {"job_id", rev.job_id},
       {"version", rev.version},
       {"author", rev.author},
       {"saved_at", FormatIsoTime(rev.saved_at, tz)},
       {"changed_fields", rev.changed_fields},
-      {"definition", def.is_discarded() ? json(nullptr) : def},
+      {"definition", def},
   };
 }
 

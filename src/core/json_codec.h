@@ -29,6 +29,13 @@ nlohmann::json RerunToJson(const RerunBatch& batch, const absl::TimeZone& tz, bo
 nlohmann::json RerunToDocument(const RerunBatch& batch);
 absl::StatusOr<RerunBatch> RerunFromDocument(const nlohmann::json& doc);
 
+// A name people see in lists and paths (a job's, a group's, a host group's): OK, or
+// InvalidArgument naming `field` when it is empty, only spaces, longer than 200 bytes or holds
+// a control character.
+absl::Status CheckName(std::string_view name, std::string_view field);
+// A description: OK, or InvalidArgument naming `field` when it is over 64 KiB.
+absl::Status CheckDescription(const std::string& text, std::string_view field);
+
 // Configs as a JSON object of strings.
 nlohmann::json ConfigsToJson(const Configs& configs);
 absl::StatusOr<Configs> ConfigsFromJson(const nlohmann::json& j, std::string_view field);

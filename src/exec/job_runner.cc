@@ -19,6 +19,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/fd_io.h"
+#include "common/log_masker.h"
 #include "common/mutex_lock.h"
 #include "common/status.h"
 #include "common/thread_name.h"
@@ -69,6 +70,7 @@ struct JobRunner::Run {
   ChildProcess child;
   UniqueFd out;        // Read end of the stdout+stderr pipe, O_NONBLOCK; invalid after EOF.
   std::string work_dir;
+  std::optional<LogMasker> masker;  // set when the run has secrets to mask
   UniqueFd log;        // work_dir/output.log, opened at the first output; see log_error.
   int64_t offset = 0;  // Bytes delivered so far.
   absl::Duration timeout = absl::ZeroDuration();
@@ -298,6 +300,11 @@ void JobRunner::Loop() {
       if (run->leader_exited && TryComplete(*run)) done.push_back(id);
     }
     std::vector<std::pair<int64_t, Outcome>> outcomes;
+    // Read once, before the freed slots are refilled: a run's recorded end is never after the
+    // recorded start of the run that takes its slot.
+    const absl::Time ended_at =
+        done.empty() ? absl::InfinitePast()
+                     : (options_.clock ? options_.clock->Now() : absl::Now());
     for (int64_t run_id : done) {
       auto node = runs_.extract(run_id);
       Run& run = *node.mapped();
@@ -315,7 +322,10 @@ void JobRunner::Loop() {
       outcome.timed_out = run.timed_out;
       outcome.cancelled = run.cancelled;
       outcome.timeout = run.timeout;
+      // What the masker held back (a possible start of a secret) is final now.
+      if (run.masker) Deliver(run, run.masker->Flush());
       outcome.log_error = std::move(run.log_error);
+      outcome.ended_at = ended_at;
       node.mapped().reset();  // Close the pipe and the log before reporting.
       outcomes.emplace_back(run_id, std::move(outcome));
     }
@@ -400,6 +410,9 @@ void JobRunner::SpawnRun(RunSpec spec) {
   }
 
   auto run = std::make_unique<Run>(run_id, *std::move(child));
+  if (LogMasker masker(std::move(spec.masked)); masker.active()) {
+    run->masker.emplace(std::move(masker));
+  }
   run->out = std::move(read_end);
   run->work_dir = std::move(spec.work_dir);
   run->timeout = spec.timeout;
@@ -437,26 +450,35 @@ void JobRunner::ReadOutput(Run& run, bool final_read) {
       run.out.Reset();
       return;
     }
-    std::string_view bytes(buffer, static_cast<size_t>(n));
-    if (!run.log.valid() && run.log_error.empty()) {
-      absl::StatusOr<UniqueFd> log = OpenRunLog(run.work_dir);
-      if (log.ok()) {
-        run.log = *std::move(log);
-      } else {
-        run.log_error = std::string(log.status().message());
-      }
+    const std::string_view bytes(buffer, static_cast<size_t>(n));
+    if (run.masker) {
+      Deliver(run, run.masker->Feed(bytes));
+    } else {
+      Deliver(run, bytes);
     }
-    if (run.log.valid()) {
-      absl::Status written = WriteAll(run.log.get(), bytes);
-      if (!written.ok()) {  // Keep streaming to the listener; report the log's loss at the end.
-        run.log_error = std::string(written.message());
-        run.log.Reset();
-      }
-    }
-    listener_->OnOutput(run.run_id, run.offset, bytes);
-    run.offset += n;
     if (static_cast<size_t>(n) < sizeof(buffer)) return;  // The pipe is most likely empty.
   }
+}
+
+void JobRunner::Deliver(Run& run, std::string_view bytes) {
+  if (bytes.empty()) return;
+  if (!run.log.valid() && run.log_error.empty()) {
+    absl::StatusOr<UniqueFd> log = OpenRunLog(run.work_dir);
+    if (log.ok()) {
+      run.log = *std::move(log);
+    } else {
+      run.log_error = std::string(log.status().message());
+    }
+  }
+  if (run.log.valid()) {
+    absl::Status written = WriteAll(run.log.get(), bytes);
+    if (!written.ok()) {  // Keep streaming to the listener; report the log's loss at the end.
+      run.log_error = std::string(written.message());
+      run.log.Reset();
+    }
+  }
+  listener_->OnOutput(run.run_id, run.offset, bytes);
+  run.offset += static_cast<int64_t>(bytes.size());
 }
 
 void JobRunner::OnLeaderExited(Run& run) {

@@ -21,6 +21,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/clock.h"
 #include "common/unique_fd.h"
 #include "exec/outcome.h"
 #include "exec/run_ledger.h"
@@ -70,6 +71,9 @@ struct JobRunnerOptions {
   // Runs whose processes may live at once; further starts wait in order on the runner's thread
   // and spawn the moment a run ends, without a round trip to whoever gave them. 0: no limit.
   int max_running = 0;
+  // Where Outcome::ended_at is read from (the listener's clock, so that a run's recorded end
+  // and the next run's recorded start compare); null: the system clock. Must outlive the runner.
+  const Clock* clock = nullptr;
 };
 
 // Runs each RunSpec as a child process tree (own process group, stdin /dev/null, stdout+stderr
@@ -129,6 +133,8 @@ class JobRunner {
   void SpawnWaiting();
   void BeginKill(Run& run, bool timed_out);
   void ReadOutput(Run& run, bool final_read);
+  // Appends `bytes` (masked already) to the run's output.log and passes them to the listener.
+  void Deliver(Run& run, std::string_view bytes);
   void OnLeaderExited(Run& run);
   bool TryComplete(Run& run);
   void Finish(int64_t run_id, Outcome outcome);

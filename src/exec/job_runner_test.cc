@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <vector>
@@ -407,6 +408,44 @@ TEST_F(JobRunnerTest, MaxRunningQueuesRunsInOrder) {
             (std::set<std::string>{"start1", "start2"}));
   EXPECT_EQ(std::set<std::string>(starts.begin() + 2, starts.end()),
             (std::set<std::string>{"start3", "start4"}));
+}
+
+// A run's secrets are masked in the worker's own copy of its log and in what the listener
+// streams on, even when the output splits a secret across writes; lengths are kept.
+TEST_F(JobRunnerTest, SecretsAreMaskedInOutputLogAndStream) {
+  RunSpec spec = Bash(1, "printf 'pw=hun'; sleep 0.2; printf 'ter2 ok\\n'; echo hunter2\n");
+  spec.masked = {"hunter2", ""};
+  auto events = Run(std::move(spec));
+  EXPECT_EQ(events.output, "pw=******* ok\n*******\n");
+  EXPECT_EQ(ReadAll(WorkDir(1) + "/output.log"), "pw=******* ok\n*******\n");
+}
+
+// The slot limit holds by the recorded times: a run's end (Outcome::ended_at, by the runner's
+// clock) is never after the recorded start of the run that took its slot. The runner refills a
+// slot before it reports the run that freed it, so an end read by the listener would be.
+TEST_F(JobRunnerTest, RecordedEndComesBeforeTheNextStartInTheSlot) {
+  RealClock clock;
+  JobRunnerOptions options;
+  options.max_running = 1;
+  options.clock = &clock;
+  Create(options);
+  absl::Mutex mu;
+  std::map<int64_t, absl::Time> started;
+  listener_.set_on_started([&](int64_t id) {
+    MutexLock lock(&mu);
+    started[id] = clock.Now();
+  });
+  constexpr int64_t kRuns = 20;
+  for (int64_t id = 1; id <= kRuns; ++id) ASSERT_TRUE(runner_->Start(Bash(id, "true\n")).ok());
+  for (int64_t id = 1; id <= kRuns; ++id) ASSERT_TRUE(listener_.WaitFinished(id)) << id;
+  MutexLock lock(&mu);
+  for (int64_t id = 1; id < kRuns; ++id) {
+    const std::optional<absl::Time> ended = listener_.Get(id).outcome->ended_at;
+    ASSERT_TRUE(ended.has_value()) << id;
+    EXPECT_GE(*ended, started.at(id)) << id;
+    EXPECT_LE(*ended, started.at(id + 1)) << "run " << id + 1 << " started in the slot of " << id
+                                          << " before " << id << "'s recorded end";
+  }
 }
 
 // A listener may hold events until OnTurnDone, so the runner must call it before it waits:

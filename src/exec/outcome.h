@@ -1,6 +1,7 @@
 #pragma once
 // How a job process ended: a value, not an error (STYLE 2.3).
 
+#include <optional>
 #include <string>
 #include <variant>
 
@@ -32,6 +33,9 @@ struct Outcome {
   absl::Duration timeout = absl::ZeroDuration();
   // Non-empty when writing work_dir/output.log failed; output still reached the listener.
   std::string log_error;
+  // When the runner saw the run end (its process group gone, its slot free), by the runner's
+  // clock: before any run that takes the slot starts. Unset for runs that never spawned.
+  std::optional<absl::Time> ended_at;
 
   // True only for Exited{0} that was neither timed out nor cancelled.
   bool ok() const;

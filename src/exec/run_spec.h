@@ -36,6 +36,9 @@ struct RunSpec {
   std::string run_as;
   // Zero: no timeout. On expiry: SIGTERM to the process group, kill_grace, SIGKILL.
   absl::Duration timeout = absl::ZeroDuration();
+  // Values (the run's secrets) replaced by as many '*' in output.log and in the output the
+  // listener gets; offsets are those of the masked stream, which has the raw one's length.
+  std::vector<std::string> masked;
 };
 
 // Checks what can be checked without touching the system: argv non-empty, work_dir non-empty,

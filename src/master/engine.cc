@@ -12,6 +12,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "common/json_text.h"
 #include "common/status.h"
 #include "common/short_slices.h"
 #include "common/thread_name.h"
@@ -90,8 +91,8 @@ absl::Status Engine::Start(const std::vector<std::string>& local_workers,
     for (const auto& rev : *revisions) {
       if (!versions.count(rev.version)) continue;
       core::Job job = *current->second;
-      const auto def = nlohmann::json::parse(rev.definition_json, nullptr, false);
-      if (!def.is_discarded() && core::ApplyJobJson(def, &job).ok()) {
+      const auto def = ParseJsonText(rev.definition_json);
+      if (def.ok() && core::ApplyJobJson(*def, &job).ok()) {
         job.version = rev.version;
         state.revisions[{job_id, rev.version}] = std::move(job);
       }
@@ -298,6 +299,7 @@ void Engine::DispatchPrepared(const std::string& worker, const core::DispatchOrd
   core::DispatchOrder prepared = order;
   auto secrets = PrepareRun(scheduler_.catalog(), secrets_, tz_, &commands_, &prepared);
   if (secrets.ok()) {
+    prepared.masked = *secrets;
     logs_->SetSecrets(order.run_id, *std::move(secrets));
     workers_->Dispatch(worker, prepared);
     return;

@@ -19,6 +19,11 @@ namespace hera::master {
 absl::StatusOr<std::unique_ptr<LogStore>> LogStore::Open(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
+  // Logs may show what a job printed of its data: the server's user's alone.
+  if (!ec) {
+    std::filesystem::permissions(dir, std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::replace, ec);
+  }
   if (ec) return absl::InternalError(absl::StrCat("create log dir ", dir, ": ", ec.message()));
   return std::unique_ptr<LogStore>(new LogStore(dir));
 }

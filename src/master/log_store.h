@@ -17,7 +17,7 @@
 #include "common/unique_fd.h"
 #include "core/model.h"
 #include "core/ports.h"
-#include "master/log_masker.h"
+#include "common/log_masker.h"
 
 namespace hera::master {
 

@@ -20,6 +20,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/fd_io.h"
+#include "common/json_text.h"
 #include "common/mutex_lock.h"
 #include "common/strings.h"
 #include "master/resource_name.h"
@@ -78,7 +79,7 @@ absl::StatusOr<ResourceVersion> ReadMeta(const std::string& path) {
   std::ifstream in(path);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  const nlohmann::json j = ParseJsonText(text).value_or(nlohmann::json());
   if (!j.is_object() || !j.contains("name") || !j["name"].is_string() || !j.contains("version") ||
       !j["version"].is_number_integer() || !j.contains("size") || !j["size"].is_number_integer() ||
       !j.contains("sha256") || !j["sha256"].is_string()) {

@@ -69,6 +69,7 @@ void WorkerAgent::HandleDispatch(const v1::Dispatch& dispatch) {
   spec.script_name = command->script_name;
   spec.run_as = command->run_as;
   spec.env = order->env;
+  spec.masked = order->masked;
   spec.work_dir = WorkDirOf(options_.data_dir, run);
   spec.timeout = absl::Seconds(order->timeout_s);
   held_.Add(run, dispatch.term(), spec.work_dir);

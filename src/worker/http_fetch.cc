@@ -9,6 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/fd_io.h"
+#include "common/json_text.h"
 
 namespace hera::worker {
 namespace {
@@ -60,7 +61,7 @@ long Millis(absl::Duration d) {  // NOLINT(google-runtime-int): libcurl's type
 
 // The server's words for a failed request: Hera's {"error":{"message"}}, or the body's start.
 std::string ErrorText(const std::string& body) {
-  const nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  const nlohmann::json j = ParseJsonText(body).value_or(nlohmann::json());
   if (j.is_object() && j.contains("error") && j["error"].is_object() &&
       j["error"].contains("message") && j["error"]["message"].is_string()) {
     return j["error"]["message"].get<std::string>();

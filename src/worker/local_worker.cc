@@ -24,6 +24,7 @@ absl::StatusOr<std::unique_ptr<LocalWorker>> LocalWorker::Create(
   runner_options.kill_grace = options.kill_grace;
   runner_options.ledger_dir = ledger;
   runner_options.max_running = options.slots;  // the engine may give more: they wait here
+  runner_options.clock = clock;  // ends and starts are recorded by the same clock
   // A run's record stays in the ledger until the engine has stored its end: a crash before
   // that finds it there, so the restart knows it started (and ends it lost, not runs it again).
   runner_options.keep_ended_records = true;
@@ -62,6 +63,7 @@ void LocalWorker::Dispatch(const std::string&, const core::DispatchOrder& order)
   spec.script_name = command->script_name;
   spec.run_as = command->run_as;
   spec.env = order.env;
+  spec.masked = order.masked;
   spec.work_dir = absl::StrCat(options_.data_dir, "/work/", order.run_id);
   spec.timeout = absl::Seconds(order.timeout_s);
   if (!order.downloads.empty()) {

@@ -1,5 +1,6 @@
 """Issue 2 end to end: the real `hera standalone` binary over its HTTP API."""
 
+import datetime
 import json
 import os
 import signal
@@ -32,6 +33,28 @@ class StandaloneTest(unittest.TestCase):
         runs = self.hera.get(f"/api/v1/runs?job_id={job['id']}")
         self.assertEqual(runs["total"], 1)
         self.assertEqual(runs["items"][0]["id"], run["id"])
+
+    def test_slot_limit_holds_by_the_recorded_times(self):
+        """Issue 14 defect 9: with --slots 2, runs' own started_at/ended_at never show a third
+        run at once (a run's end is recorded before the next run takes its slot)."""
+        hera = Hera(extra_args=["--slots", "2"]).start()
+        self.addCleanup(hera.cleanup)
+        group = hera.create_group("slots")
+        job = hera.create_job(group["id"], "short", "sleep 0.05")
+        tickets = [hera.run_job(job["id"]) for _ in range(40)]
+        runs = [hera.wait_run(t["run_id"]) for t in tickets]
+        self.assertEqual({r["status"] for r in runs}, {"success"})
+        events = []
+        for r in runs:
+            # Ends sort before starts at the same instant: a slot handed over is not an overlap.
+            events.append((r["started_at"], 1))
+            events.append((r["ended_at"], -1))
+        events.sort(key=lambda e: (datetime.datetime.fromisoformat(e[0]), e[1]))
+        alive, most = 0, 0
+        for _, step in events:
+            alive += step
+            most = max(most, alive)
+        self.assertLessEqual(most, 2, "more runs overlapped than there are slots")
 
     def test_python_job_and_run_environment(self):
         job = self.hera.create_job(

@@ -1,9 +1,15 @@
 #include "store/sqlite/sqlite_db.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <utility>
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "common/strings.h"
+#include "common/unique_fd.h"
 
 namespace hera::store::sqlite {
 
@@ -117,6 +123,24 @@ absl::Status Statement::Error(int rc) const {
 // ---- Db ----
 
 absl::StatusOr<std::unique_ptr<Db>> Db::Open(const std::string& path) {
+  // The database holds password and token hashes and sealed secrets: only its owner may read
+  // it. SQLite creates the file with 0644 (less the umask) and gives its -wal and -shm files
+  // the database's mode, so the file is made (or narrowed) to 0600 before SQLite opens it.
+  if (path != ":memory:" && !path.empty()) {
+    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+    if (!fd.valid()) {
+      return absl::ErrnoToStatus(errno, absl::StrCat("open ", path));
+    }
+    if (::fchmod(fd.get(), 0600) < 0) {
+      return absl::ErrnoToStatus(errno, absl::StrCat("chmod ", path));
+    }
+    for (const char* suffix : {"-wal", "-shm"}) {
+      const std::string side = path + suffix;
+      if (::chmod(side.c_str(), 0600) < 0 && errno != ENOENT) {
+        return absl::ErrnoToStatus(errno, absl::StrCat("chmod ", side));
+      }
+    }
+  }
   sqlite3* raw = nullptr;
   // NOMUTEX: each connection is used by one thread at a time, guarded by SqliteStore, so
   // SQLite's own per-connection mutex would be redundant.

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "common/json_text.h"
 #include "common/status.h"
 #include "common/strings.h"
 #include "common/time_format.h"
@@ -37,8 +38,8 @@ absl::StatusOr<std::string> Dump(const json& j, std::string_view what) {
 }
 
 absl::StatusOr<json> Parse(const std::string& text, std::string_view column, int64_t id) {
-  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return BadColumn(column, id, "invalid JSON");
+  auto j = ParseJsonText(text);
+  if (!j.ok()) return BadColumn(column, id, std::string(j.status().message()));
   return j;
 }
 

@@ -14,6 +14,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/json_text.h"
 #include "common/status.h"
 #include "common/time_format.h"
 #include "core/json_codec.h"
@@ -423,11 +424,12 @@ absl::StatusOr<std::vector<core::RerunBatch>> SqliteStore::QueryReruns(const std
   for (;;) {
     HERA_ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) break;
-    const auto doc = nlohmann::json::parse(stmt->ColumnText(1), nullptr, false);
-    if (doc.is_discarded()) {
-      return absl::InternalError(absl::StrCat("rerun ", stmt->ColumnInt(0), ": bad document"));
+    const auto doc = ParseJsonText(stmt->ColumnText(1));
+    if (!doc.ok()) {
+      return absl::InternalError(absl::StrCat("rerun ", stmt->ColumnInt(0), ": bad document: ",
+                                              doc.status().message()));
     }
-    HERA_ASSIGN_OR_RETURN(core::RerunBatch batch, core::RerunFromDocument(doc));
+    HERA_ASSIGN_OR_RETURN(core::RerunBatch batch, core::RerunFromDocument(*doc));
     out.push_back(std::move(batch));
   }
   return out;
