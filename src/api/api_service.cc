@@ -32,9 +32,18 @@ void AddAuthRoutes(Router& r, const ApiContext& c) {
           "send {\"username\": \"...\", \"password\": \"...\"} as strings"));
     }
     const std::string username = body["username"];
-    HERA_TRY(std::string token, c.auth->Login(username, body["password"]));
+    absl::Duration retry_after = absl::ZeroDuration();
+    auto token = c.auth->Login(username, body["password"], req.peer, &retry_after);
+    if (!token.ok()) {
+      HttpResponse refused = ErrorResponse(token.status());
+      if (retry_after > absl::ZeroDuration()) {
+        refused.headers.emplace_back("Retry-After",
+                                     absl::StrCat(absl::ToInt64Seconds(retry_after)));
+      }
+      return refused;
+    }
     HERA_TRY(core::User user, c.store->GetUserByName(username));
-    return JsonResponse(200, {{"token", token},
+    return JsonResponse(200, {{"token", *token},
                               {"user", {{"id", user.id},
                                         {"username", user.username},
                                         {"is_admin", user.is_admin}}}});

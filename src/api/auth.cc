@@ -26,7 +26,31 @@ std::string RandomText(size_t bytes) {
 
 absl::StatusOr<std::unique_ptr<Auth>> Auth::Create(core::Store* store, const Clock* clock) {
   if (sodium_init() < 0) return absl::InternalError("libsodium failed to initialise");
-  return std::unique_ptr<Auth>(new Auth(store, clock));
+  std::unique_ptr<Auth> auth(new Auth(store, clock));
+  auto dummy = HashPassword(RandomText(16));
+  if (!dummy.ok()) return dummy.status();
+  auth->dummy_hash_ = *std::move(dummy);
+  return auth;
+}
+
+bool Auth::EnterCheck() {
+  std::unique_lock lock(checks_mu_);
+  if (checks_running_ >= kMaxConcurrentChecks && checks_waiting_ >= kMaxWaitingChecks) {
+    return false;
+  }
+  ++checks_waiting_;
+  checks_free_.wait(lock, [this] { return checks_running_ < kMaxConcurrentChecks; });
+  --checks_waiting_;
+  ++checks_running_;
+  return true;
+}
+
+void Auth::LeaveCheck() {
+  {
+    std::lock_guard lock(checks_mu_);
+    --checks_running_;
+  }
+  checks_free_.notify_one();
 }
 
 absl::StatusOr<std::string> Auth::HashPassword(const std::string& password) {
@@ -69,15 +93,31 @@ absl::StatusOr<std::optional<std::string>> Auth::EnsureAdmin(const std::string& 
   return generated ? std::optional<std::string>(pw) : std::nullopt;
 }
 
-absl::StatusOr<std::string> Auth::Login(const std::string& username, const std::string& password) {
-  auto user = store_->GetUserByName(username);
-  // The same answer for an unknown user and a wrong password: nothing to learn from it.
-  if (!user.ok() || !VerifyPassword(user->password_hash, password)) {
-    if (user.ok() || absl::IsNotFound(user.status())) {
-      return absl::UnauthenticatedError("wrong username or password");
-    }
-    return user.status();
+absl::StatusOr<std::string> Auth::Login(const std::string& username, const std::string& password,
+                                        const std::string& address,
+                                        absl::Duration* retry_after) {
+  const absl::Duration wait = throttle_.WaitFor(username, address, clock_->Now());
+  if (wait > absl::ZeroDuration()) {
+    const int64_t seconds = absl::ToInt64Seconds(absl::Ceil(wait, absl::Seconds(1)));
+    if (retry_after) *retry_after = absl::Seconds(seconds);
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "too many failed logins for this user or from this address; try again in ", seconds,
+        " s"));
   }
+  if (!EnterCheck()) {
+    if (retry_after) *retry_after = absl::Seconds(1);
+    return absl::ResourceExhaustedError("too many logins at once; try again in 1 s");
+  }
+  auto user = store_->GetUserByName(username);
+  // An unknown user is checked against a dummy hash: the same answer after the same work.
+  const bool right = VerifyPassword(user.ok() ? user->password_hash : dummy_hash_, password);
+  LeaveCheck();
+  if (!user.ok() && !absl::IsNotFound(user.status())) return user.status();
+  if (!user.ok() || !right) {
+    throttle_.RecordFailure(username, address, clock_->Now());
+    return absl::UnauthenticatedError("wrong username or password");
+  }
+  throttle_.RecordSuccess(username);
   const std::string token = RandomText(32);
   core::ApiToken t;
   t.token_hash = TokenHash(token);

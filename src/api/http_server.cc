@@ -79,7 +79,7 @@ struct HttpServer::Impl {
 
   void AcceptLoop();
   void Serve(tcp::socket socket);
-  HttpResponse Handle(http::request<http::string_body>& req);
+  HttpResponse Handle(http::request<http::string_body>& req, const std::string& peer);
   // The body limit of the request's route (options.body_limits, else max_body_bytes).
   HttpServerOptions::BodyLimit BodyLimitFor(const http::request<http::string_body>& req) const;
   // Answers 413 with `limit`'s message, then drains the socket briefly so the client reads it.
@@ -207,6 +207,8 @@ void HttpServer::Impl::Serve(tcp::socket socket) {
   socket.set_option(tcp::no_delay(true));
   beast::flat_buffer buffer;
   boost::system::error_code ec;
+  std::string peer;
+  if (auto remote = socket.remote_endpoint(ec); !ec) peer = remote.address().to_string();
   while (!stopping.load()) {
     http::request_parser<http::string_body> parser;
     parser.header_limit(64 * 1024);
@@ -236,7 +238,7 @@ void HttpServer::Impl::Serve(tcp::socket socket) {
     if (ec) break;  // closed, timed out, or malformed
     auto req = parser.release();
     const bool keep_alive = req.keep_alive();
-    HttpResponse resp = Handle(req);
+    HttpResponse resp = Handle(req, peer);
     WriteResponse(socket, req.version(), keep_alive && !resp.stream, resp, ec);
     if (ec || resp.stream || !keep_alive) break;
   }
@@ -247,8 +249,10 @@ void HttpServer::Impl::Serve(tcp::socket socket) {
   idle.notify_all();
 }
 
-HttpResponse HttpServer::Impl::Handle(http::request<http::string_body>& req) {
+HttpResponse HttpServer::Impl::Handle(http::request<http::string_body>& req,
+                                      const std::string& peer) {
   HttpRequest r;
+  r.peer = peer;
   r.method = std::string(req.method_string());
   const std::string_view target(req.target().data(), req.target().size());
   if (!ParseTarget(target, &r.path, &r.query)) {

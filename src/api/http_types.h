@@ -18,6 +18,7 @@ struct HttpRequest {
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
   std::map<std::string, std::string> params;  // filled by the router: {"id": "3"}
+  std::string peer;  // the client's address ("127.0.0.1"); empty when unknown
 
   // The header `name` (lower-case), or "" if absent.
   std::string Header(const std::string& name) const {

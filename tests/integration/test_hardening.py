@@ -1,0 +1,146 @@
+"""Issue 14 on the real binary: hostile request bodies, the limits of a definition, file modes,
+and login throttling. Each test fails on the build before its fix."""
+
+import json
+import os
+import stat
+import statistics
+import threading
+import time
+import unittest
+
+from hera_process import ADMIN_PASSWORD, HERA_BIN, ApiError, Hera
+
+
+@unittest.skipUnless(HERA_BIN, "HERA_BIN is not set")
+class HardeningTest(unittest.TestCase):
+    def setUp(self):
+        self.hera = Hera().start()
+        self.addCleanup(self.hera.cleanup)
+        self.group = self.hera.create_group("etl")
+
+    def refused(self, method, path, body=None, raw=None):
+        """The ApiError of a request that must be refused with 400."""
+        with self.assertRaises(ApiError) as e:
+            self.hera.request(method, path, body, raw=raw)
+        self.assertEqual(e.exception.status, 400, e.exception.body)
+        return e.exception.body["error"]["message"]
+
+    def counts(self):
+        return (self.hera.get("/api/v1/groups")["total"], self.hera.get("/api/v1/jobs")["total"])
+
+    def test_deeply_nested_json_is_refused_and_the_server_lives(self):
+        before = self.counts()
+        attack = b'{"configs":' + b"[" * 200000 + b"]" * 200000 + b"}"
+        message = self.refused("POST", "/api/v1/groups", raw=attack)
+        self.assertIn("deeper than 64 levels", message)
+        objects = b'{"name":"x","configs":' + b'{"a":' * 100000 + b"1" + b"}" * 100001
+        self.assertIn("deeper", self.refused("POST", "/api/v1/groups", raw=objects))
+        self.assertEqual(self.hera.get("/healthz")["status"], "ok")
+        self.assertEqual(self.counts(), before)
+
+    def test_duplicate_json_keys_are_refused(self):
+        raw = json.dumps({"name": "a", "group_id": self.group["id"], "script": "true"})
+        raw = raw[:-1] + ', "name": "b"}'
+        message = self.refused("POST", "/api/v1/jobs", raw=raw.encode())
+        self.assertIn("'name' twice", message)
+
+    def test_definitions_over_the_limits_are_refused_naming_the_field(self):
+        before = self.counts()
+        gid = self.group["id"]
+        cases = [
+            ({"name": "   "}, "only spaces"),
+            ({"name": "ok", "description": "d" * 1_900_000}, "description"),
+            ({"name": "ok", "configs": {"k" * 100_000: "v"}}, "configs"),
+            ({"name": "ok", "configs": {"a\u0000b": "v"}}, "control character"),
+            ({"name": "ok", "configs": {"big": "v" * 70_000}}, "configs.big"),
+            ({"name": "ok", "schedule": {"cron": "0 0 0 30 2 ?"}}, "never fires"),
+            ({"name": "ok", "schedule": {"cron": "0 0 1 * * ?",
+                                         "timezone": "../../../../etc/localtime"}},
+             "schedule.timezone"),
+            ({"name": "ok", "schedule": {"cron": "0 0 1 * * ?", "timezone": "/etc/localtime"}},
+             "IANA"),
+        ]
+        for fields, expected in cases:
+            body = {"group_id": gid, "script": "true", **fields}
+            with self.subTest(expected=expected):
+                self.assertIn(expected, self.refused("POST", "/api/v1/jobs", body))
+        upstream = self.hera.create_job(gid, "up", "true")
+        message = self.refused("POST", "/api/v1/jobs", {
+            "group_id": gid, "name": "down", "script": "true",
+            "schedule": {"depends_on": [{"job_id": upstream["id"]}, {"job_id": upstream["id"]}]}})
+        self.assertIn("depends_on[1]", message)
+        self.assertIn("only spaces", self.refused("POST", "/api/v1/groups", {"name": "    "}))
+        groups, jobs = before
+        self.assertEqual(self.counts(), (groups, jobs + 1), "only the valid upstream was saved")
+
+    def test_data_files_are_the_owners_alone(self):
+        self.hera.create_job(self.group["id"], "j", "true")
+        mode = lambda p: stat.S_IMODE(os.stat(os.path.join(self.hera.data_dir, p)).st_mode)
+        self.assertEqual(mode(""), 0o700)
+        self.assertEqual(mode("hera.db"), 0o600)
+        self.assertEqual(mode("logs"), 0o700)
+        for side in ("hera.db-wal", "hera.db-shm"):
+            if os.path.exists(os.path.join(self.hera.data_dir, side)):
+                self.assertEqual(mode(side), 0o600, side)
+
+    def login_status(self, username, password):
+        try:
+            self.hera.login(username, password)
+            return 200, None
+        except ApiError as e:
+            return e.status, e
+
+    def test_wrong_passwords_are_slowed_and_the_right_one_gets_through_after_the_wait(self):
+        for _ in range(5):
+            self.assertEqual(self.login_status("admin", "wrong")[0], 401)
+        status, error = self.login_status("admin", "wrong")
+        self.assertEqual(status, 429)
+        self.assertIn("try again in", error.body["error"]["message"])
+        # Even the right password waits its turn; after the wait it gets through.
+        self.assertEqual(self.login_status("admin", ADMIN_PASSWORD)[0], 429)
+        time.sleep(1.2)
+        self.assertEqual(self.login_status("admin", ADMIN_PASSWORD)[0], 200)
+        # A success forgets the user's failures.
+        self.assertEqual(self.login_status("admin", "wrong")[0], 401)
+
+    def test_an_unknown_user_takes_as_long_as_a_wrong_password(self):
+        def median_seconds(username):
+            times = []
+            for _ in range(4):
+                start = time.perf_counter()
+                self.assertEqual(self.login_status(username, "wrong")[0], 401)
+                times.append(time.perf_counter() - start)
+            return statistics.median(times)
+        known = median_seconds("admin")
+        unknown = median_seconds("nobody-by-this-name")
+        # Before: 0.6 ms against 150 ms. Both now run one argon2id check.
+        self.assertGreater(unknown, known / 3, (known, unknown))
+
+    def test_a_burst_of_logins_does_not_exhaust_memory(self):
+        def peak_rss_kib():
+            with open(f"/proc/{self.hera.proc.pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1])
+            return 0
+        before = peak_rss_kib()
+        statuses = []
+
+        def login(i):
+            statuses.append(self.login_status(f"user{i}", "wrong")[0])
+        threads = [threading.Thread(target=login, args=(i,)) for i in range(60)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        grown_mib = (peak_rss_kib() - before) / 1024
+        # At most 2 checks of 64 MiB at once (was 60 at once: +1.3 GiB).
+        self.assertLess(grown_mib, 400, f"peak memory grew by {grown_mib:.0f} MiB")
+        self.assertTrue(set(statuses) <= {401, 429}, statuses)
+        self.assertIn(401, statuses)
+        self.assertEqual(self.hera.get("/healthz")["status"], "ok")
+
+
+if __name__ == "__main__":
+    unittest.main()
