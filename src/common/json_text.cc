@@ -53,6 +53,10 @@ absl::StatusOr<json> ParseJsonText(std::string_view text, const JsonLimits& limi
     return absl::InvalidArgumentError(broken.message);
   } catch (const json::parse_error& e) {
     return absl::InvalidArgumentError(absl::StrCat("not valid JSON (at byte ", e.byte, ")"));
+  } catch (const json::out_of_range&) {
+    // Found by definition_fuzz: "1E400" overflows a double, and nlohmann throws out_of_range
+    // rather than parse_error for it.
+    return absl::InvalidArgumentError("not valid JSON (a number out of range)");
   }
 }
 

@@ -49,6 +49,10 @@ TEST(JsonTextTest, SyntaxErrorsNameTheByte) {
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("at byte"), std::string::npos);
   EXPECT_FALSE(ParseJsonText("").ok());
+  // Found by definition_fuzz: a number that overflows a double threw out_of_range.
+  auto huge = ParseJsonText("{\"a\":6666666666E66666666666666666666}");
+  ASSERT_FALSE(huge.ok());
+  EXPECT_NE(huge.status().message().find("out of range"), std::string::npos);
 }
 
 }  // namespace
