@@ -38,6 +38,11 @@ int main(int argc, char** argv) {
     sa->add_option("--grpc-port", o.grpc_port, "gRPC port for remote workers (0: any free port)")
         ->capture_default_str()
         ->check(CLI::Range(0, 65535));
+    sa->add_option("--min-free-disk-mb", o.min_free_disk_mb,
+                   "free space kept in reserve on the data directory's disk: below it, changes "
+                   "are refused (507) and run logs are not stored")
+        ->capture_default_str()
+        ->check(CLI::Range(int64_t{0}, int64_t{1} << 30));
     sa->add_option("--kill-grace", o.kill_grace_s,
                    "seconds between SIGTERM and SIGKILL when a run is cancelled")
         ->capture_default_str()

@@ -192,6 +192,11 @@ int RunStandalone(const StandaloneOptions& options) {
   if (!generated.ok()) return Fail(generated.status());
   auto logs = master::LogStore::Open(dir + "/logs");
   if (!logs.ok()) return Fail(logs.status());
+  master::DiskGuardOptions disk_options;
+  disk_options.path = dir;
+  disk_options.reserve_bytes = options.min_free_disk_mb << 20;
+  master::DiskGuard disk(disk_options, &clock);
+  (*logs)->set_disk_guard(&disk);
   // The key secret.* configs are encrypted with; created at first start.
   auto secrets = master::SecretBox::LoadOrCreate(dir + "/secret.key");
   if (!secrets.ok()) return Fail(secrets.status());
@@ -253,6 +258,7 @@ int RunStandalone(const StandaloneOptions& options) {
   master::Engine engine(store->get(), logs->get(), &hub, &clock, absl::LocalTimeZone(),
                         &*secrets, {*std::move(templates), options.allow_run_as});
   hub.Attach(&engine);
+  engine.set_disk_guard(&disk);
   std::vector<std::string> local_ids;
   if (local) {
     local->Attach(&engine);
@@ -294,6 +300,7 @@ int RunStandalone(const StandaloneOptions& options) {
   ctx.tz = absl::LocalTimeZone();
   ctx.resources = resources->get();
   ctx.cluster_token = token;
+  ctx.disk_full = [&disk] { return disk.Why(); };
   api::HttpServerOptions http_options;
   http_options.bind_address = options.bind_address;
   http_options.port = options.http_port;
@@ -349,7 +356,9 @@ int RunStandalone(const StandaloneOptions& options) {
   spdlog::info("{} received: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
 
   // Reverse order of start: no new requests, no new dispatch, kill what runs (each recorded
-  // as cancelled), apply what is pending, close the store.
+  // as cancelled), apply what is pending, close the store. A commit failing now (a full disk)
+  // is not retried, so the requests waiting on it end and the HTTP server can stop.
+  engine.StopRetrying();
   (*http)->Stop();
   // Workers keep their runs when the master goes: they reconnect to the next one.
   hub.Stop();

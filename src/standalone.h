@@ -20,6 +20,9 @@ struct StandaloneOptions {
   // download[hdfs://...]: this command with the URI and the destination appended.
   std::string hdfs_get = "hdfs dfs -get";
   int download_timeout_s = 600;  // each download of a run, before it starts
+  // Below this much free space on the data directory's disk, requests that change state are
+  // refused (507) and run logs are not stored, so the store keeps room to finish its work.
+  int64_t min_free_disk_mb = 256;
   // Job commands (SEMANTICS.md §7): --command values, "TYPE=TEMPLATE" or
   // "TYPE@HOSTGROUP=TEMPLATE" (master/command_table.h); none: the built-in templates.
   std::vector<std::string> commands;

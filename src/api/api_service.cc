@@ -23,6 +23,14 @@ namespace {
 
 using nlohmann::json;
 
+// True for a request that would write to the store when the disk is full. Logging in and out
+// and cancelling a run stay possible: they write little, and a cancel may be what frees space.
+bool ChangesState(const HttpRequest& req) {
+  if (req.method == "GET" || req.method == "HEAD" || req.method == "OPTIONS") return false;
+  if (absl::StartsWith(req.path, "/api/v1/auth/")) return false;
+  return !(absl::StartsWith(req.path, "/api/v1/runs/") && absl::EndsWith(req.path, "/cancel"));
+}
+
 void AddAuthRoutes(Router& r, const ApiContext& c) {
   r.Add("POST", "/api/v1/auth/login", [c](HttpRequest& req) {
     HERA_TRY(json body, JsonBody(req));
@@ -293,7 +301,12 @@ void AddActionRoutes(Router& r, const ApiContext& c) {
 
 HttpHandler MakeApiHandler(const ApiContext& ctx) {
   auto router = std::make_shared<Router>();
-  router->Add("GET", "/healthz", [](HttpRequest&) { return JsonResponse(200, {{"status", "ok"}}); });
+  router->Add("GET", "/healthz", [c = ctx](HttpRequest&) {
+    if (const std::string why = c.disk_full ? c.disk_full() : ""; !why.empty()) {
+      return JsonResponse(503, {{"status", "disk_full"}, {"message", why}});
+    }
+    return JsonResponse(200, {{"status", "ok"}});
+  });
   AddAuthRoutes(*router, ctx);
   AddGroupRoutes(*router, ctx);
   AddJobRoutes(*router, ctx);
@@ -305,7 +318,16 @@ HttpHandler MakeApiHandler(const ApiContext& ctx) {
   AddGraphRoutes(*router, ctx);
   AddRenderRoutes(*router, ctx);
   AddResourceRoutes(*router, ctx);
-  return [router](HttpRequest& req) { return router->Handle(req); };
+  return [router, disk_full = ctx.disk_full](HttpRequest& req) {
+    if (disk_full && ChangesState(req)) {
+      // Refused before anything is decided: a request the store could not finish would hang,
+      // or be carried out later, after its client gave up.
+      if (const std::string why = disk_full(); !why.empty()) {
+        return JsonResponse(507, {{"error", {{"code", "RESOURCE_EXHAUSTED"}, {"message", why}}}});
+      }
+    }
+    return router->Handle(req);
+  };
 }
 
 }  // namespace hera::api

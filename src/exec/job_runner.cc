@@ -462,7 +462,7 @@ void JobRunner::ReadOutput(Run& run, bool final_read) {
 
 void JobRunner::Deliver(Run& run, std::string_view bytes) {
   if (bytes.empty()) return;
-  if (!run.log.valid() && run.log_error.empty()) {
+  if (options_.keep_output_log && !run.log.valid() && run.log_error.empty()) {
     absl::StatusOr<UniqueFd> log = OpenRunLog(run.work_dir);
     if (log.ok()) {
       run.log = *std::move(log);

@@ -71,6 +71,9 @@ struct JobRunnerOptions {
   // Runs whose processes may live at once; further starts wait in order on the runner's thread
   // and spawn the moment a run ends, without a round trip to whoever gave them. 0: no limit.
   int max_running = 0;
+  // False: output goes only to the listener, no work_dir/output.log is written (a worker in
+  // the master's process, whose listener stores the log: one copy on the disk, not two).
+  bool keep_output_log = true;
   // Where Outcome::ended_at is read from (the listener's clock, so that a run's recorded end
   // and the next run's recorded start compare); null: the system clock. Must outlive the runner.
   const Clock* clock = nullptr;

@@ -420,6 +420,16 @@ TEST_F(JobRunnerTest, SecretsAreMaskedInOutputLogAndStream) {
   EXPECT_EQ(ReadAll(WorkDir(1) + "/output.log"), "pw=******* ok\n*******\n");
 }
 
+// A worker in the master's process keeps no output.log: the listener stores the log.
+TEST_F(JobRunnerTest, WithoutAnOutputLogTheListenerStillGetsEverything) {
+  JobRunnerOptions options;
+  options.keep_output_log = false;
+  Create(options);
+  auto events = Run(Bash(1, "echo one; echo two >&2\n"));
+  EXPECT_EQ(events.output, "one\ntwo\n");
+  EXPECT_FALSE(std::filesystem::exists(WorkDir(1) + "/output.log"));
+}
+
 // The slot limit holds by the recorded times: a run's end (Outcome::ended_at, by the runner's
 // clock) is never after the recorded start of the run that took its slot. The runner refills a
 // slot before it reports the run that freed it, so an end read by the listener would be.

@@ -133,7 +133,9 @@ absl::Status Engine::Start(const std::vector<std::string>& local_workers,
                           &fx);
   }
   if (!fx.batch.empty()) {
-    if (auto st = store_->Commit(fx.batch); !st.ok()) return st;
+    // Retried like any commit: a start on a disk that is still full waits for room rather
+    // than exits (the log says the engine is paused).
+    if (auto st = CommitDurably(fx.batch); !st.ok()) return st;
     for (const auto& run : fx.batch.runs) {
       if (core::IsTerminal(run.status) || !run.message.empty()) {
         spdlog::warn("run {} of job {}: {}: {}", run.id, run.job_id, core::Name(run.status),
@@ -148,6 +150,14 @@ absl::Status Engine::Start(const std::vector<std::string>& local_workers,
   wake_at_ = now;  // the first tick applies missed times and dispatches what is queued
   thread_ = std::thread([this] { Loop(); });
   return absl::OkStatus();
+}
+
+void Engine::StopRetrying() {
+  {
+    std::lock_guard lock(mu_);
+    no_retries_ = true;
+  }
+  wake_.notify_all();  // a commit waiting out its backoff gives up now
 }
 
 void Engine::Stop() {
@@ -264,6 +274,10 @@ void Engine::Loop() {
     // its run's start was stored) belongs in them.
     if (committed.ok()) {
       for (core::RunId run : fx.closed_logs) logs_->CloseRun(run);
+      if (!fx.closed_logs.empty()) {
+        std::lock_guard lock(mu_);
+        for (core::RunId run : fx.closed_logs) cancelled_for_log_.erase(run);
+      }
     }
   }
 }
@@ -280,10 +294,15 @@ absl::Status Engine::CommitDurably(const core::WriteBatch& batch) {
   absl::Duration backoff = absl::Milliseconds(50);
   for (;;) {
     const absl::Status st = store_->Commit(batch);
-    if (st.ok()) return st;
-    spdlog::error("engine paused: cannot write to the store ({}); retrying", st.ToString());
+    if (st.ok()) {
+      if (disk_) disk_->OnWriteOk();
+      return st;
+    }
+    const bool full = disk_ && disk_->OnWriteFailure(st);
+    spdlog::error("engine paused: cannot write to the store{} ({}); retrying",
+                  full ? " (the disk is full)" : "", st.ToString());
     std::unique_lock lock(mu_);
-    if (stopping_) return st;
+    if (stopping_ || no_retries_) return st;
     wake_.wait_for(lock, absl::ToChronoMilliseconds(backoff));
     backoff = std::min(backoff * 2, absl::Seconds(5));
   }
@@ -609,9 +628,23 @@ void Engine::OnRunsChanged(const std::string& worker, core::RunChanges changes,
 
 void Engine::OnRunOutput(core::RunId run, int64_t offset, std::string_view bytes) {
   // Logs bypass the engine: they change no scheduling state.
-  if (auto st = logs_->Append(run, offset, bytes); !st.ok()) {
+  const absl::Status st = logs_->Append(run, offset, bytes);
+  if (st.ok()) return;
+  if (!absl::IsResourceExhausted(st)) {
     spdlog::warn("run {}: log chunk dropped: {}", run, st.ToString());
+    return;
   }
+  // The disk is full: a run whose log cannot be kept is ended, once, rather than left to run
+  // unseen (and to fill the disk further on its worker).
+  {
+    std::lock_guard lock(mu_);
+    if (!cancelled_for_log_.insert(run).second) return;
+  }
+  spdlog::error("run {}: {}; cancelling it", run, std::string(st.message()));
+  Post([run](core::Scheduler& s, absl::Time now, Effects& fx) -> Reply {
+    (void)s.CancelRun(run, "hera: its log could not be stored, the disk is full", now, &fx);
+    return nullptr;
+  });
 }
 
 void Engine::OnRunFinished(const std::string& worker, const core::RunResult& result) {

@@ -70,6 +70,13 @@ class Engine final : public core::EngineCommands, public core::RunReports {
   absl::StatusOr<std::map<std::string, core::WorkerRuns>> RunsByWorker();
   // Stops dispatching; runs killed from now on are recorded as cancelled by the shutdown.
   void BeginShutdown();
+  // A commit that fails from now on is not retried: its callers get the error (nothing they
+  // asked for was saved) and the engine can stop, even with the disk full. Call when a stop
+  // begins, before waiting for the requests in flight.
+  void StopRetrying();
+  // From now on a write that fails for lack of space marks `guard` full, and a run whose log
+  // cannot be stored for lack of space is cancelled (it would run on unseen).
+  void set_disk_guard(DiskGuard* guard) { disk_ = guard; }
   // Applies what is still pending, then stops the thread. Idempotent.
   void Stop();
 
@@ -164,6 +171,9 @@ class Engine final : public core::EngineCommands, public core::RunReports {
   std::condition_variable wake_;
   std::deque<Event> events_;  // guarded by mu_
   bool stopping_ = false;     // guarded by mu_
+  bool no_retries_ = false;   // guarded by mu_: StopRetrying() was called
+  DiskGuard* disk_ = nullptr;
+  std::set<core::RunId> cancelled_for_log_;  // guarded by mu_: runs OnRunOutput cancelled
   bool exited_ = false;       // guarded by mu_: the loop has returned
   std::thread thread_;
 };

@@ -69,6 +69,11 @@ absl::Status LogStore::Append(core::RunId run, int64_t offset, std::string_view 
   }
   const int64_t skip = taken - offset;
   if (skip >= static_cast<int64_t>(bytes.size())) return absl::OkStatus();
+  if (disk_ && !disk_->TakeRoom(static_cast<int64_t>(bytes.size()))) {
+    // The store's reserve is for scheduling: a log never takes the last of it.
+    return absl::ResourceExhaustedError(
+        absl::StrCat("log of run ", run, ": not stored, the disk is full"));
+  }
   bytes.remove_prefix(skip);
   if (masker == maskers_.end()) return WriteLocked(run, log, bytes);
   const std::string masked = masker->second.Feed(bytes);
@@ -78,13 +83,26 @@ absl::Status LogStore::Append(core::RunId run, int64_t offset, std::string_view 
 absl::Status LogStore::WriteLocked(core::RunId run, OpenLog& log, std::string_view bytes) {
   if (!log.fd.valid()) {
     const std::string path = PathOf(run);
-    std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+    std::error_code ec;  // not the throwing overload: a full disk is an error, not a crash
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
     log.fd.Reset(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
     if (!log.fd.valid()) {
-      return absl::InternalError(absl::StrCat("open ", path, ": ", std::strerror(errno)));
+      const absl::Status st = absl::ErrnoToStatus(errno, absl::StrCat("open ", path));
+      if (disk_ && disk_->OnWriteFailure(st)) {
+        return absl::ResourceExhaustedError(
+            absl::StrCat("log of run ", run, ": not stored, the disk is full (", st.message(), ")"));
+      }
+      return absl::InternalError(st.message());
     }
   }
   if (auto st = WriteAll(log.fd.get(), bytes); !st.ok()) {
+    // A short write may have left part of `bytes`: the file is cut back to what was stored,
+    // so the next chunk continues at the right offset.
+    (void)::ftruncate(log.fd.get(), log.size);
+    if (disk_ && disk_->OnWriteFailure(st)) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("log of run ", run, ": not stored, the disk is full (", st.message(), ")"));
+    }
     return absl::InternalError(absl::StrCat("log of run ", run, ": ", st.message()));
   }
   log.size += bytes.size();

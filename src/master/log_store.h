@@ -17,6 +17,7 @@
 #include "common/unique_fd.h"
 #include "core/model.h"
 #include "core/ports.h"
+#include "master/disk_guard.h"
 #include "common/log_masker.h"
 
 namespace hera::master {
@@ -31,7 +32,8 @@ class LogStore final : public core::LogReader {
   // The run ended and all of its output was appended: tails may finish.
   void CloseRun(core::RunId run);
   // Writes `bytes` at `offset`. A chunk that was already stored (a worker re-sending after a
-  // reconnect) is skipped; a gap after the end is an error.
+  // reconnect) is skipped; a gap after the end is an error; ResourceExhausted when the disk
+  // is full (set_disk_guard).
   absl::Status Append(core::RunId run, int64_t offset, std::string_view bytes);
   // From now until CloseRun, each of `secrets` (run `run`'s decrypted secret values) is
   // replaced in its log by as many '*' (LogMasker): offsets are unchanged. A few bytes that
@@ -46,6 +48,9 @@ class LogStore final : public core::LogReader {
 
   // The file that holds run `run`'s log.
   std::string PathOf(core::RunId run) const;
+  // From now on Append refuses (ResourceExhausted) while `guard` says the disk is full, and
+  // tells it of writes that fail for lack of space. Call before logs are written.
+  void set_disk_guard(DiskGuard* guard) { disk_ = guard; }
 
  private:
   explicit LogStore(std::string dir) : dir_(std::move(dir)) {}
@@ -59,6 +64,7 @@ class LogStore final : public core::LogReader {
   void DropMaskerLocked(core::RunId run);
 
   const std::string dir_;
+  DiskGuard* disk_ = nullptr;
   // std::mutex rather than absl::Mutex: Debian's Abseil is not built for ThreadSanitizer.
   std::mutex mu_;
   std::condition_variable changed_;  // notified on every change of open_

@@ -25,6 +25,9 @@ absl::StatusOr<std::unique_ptr<LocalWorker>> LocalWorker::Create(
   runner_options.ledger_dir = ledger;
   runner_options.max_running = options.slots;  // the engine may give more: they wait here
   runner_options.clock = clock;  // ends and starts are recorded by the same clock
+  // The engine stores each run's log in this process: a second copy in the work directory
+  // would double what a chatty job takes of the disk (and nothing reads it).
+  runner_options.keep_output_log = false;
   // A run's record stays in the ledger until the engine has stored its end: a crash before
   // that finds it there, so the restart knows it started (and ends it lost, not runs it again).
   runner_options.keep_ended_records = true;

@@ -83,6 +83,16 @@ class ClusterTest(unittest.TestCase):
         self.assertEqual({r["worker"] for r in runs}, {"w1", "w2"})
         self.assertIn("ran on", self.master.log(runs[0]["id"]))
 
+        # A secret is masked in the worker's own copy of the log too, not only the master's.
+        secretive = self.job("secretive", 'echo "token=$TOKEN"',
+                             configs={"secret.token": "s3cr3t-v4lue"})
+        run = self.master.wait_run(self.master.run_job(secretive["id"])["run_id"])
+        self.assertEqual(run["status"], "success", run)
+        self.assertEqual(self.master.log(run["id"]), "token=" + "*" * 12 + "\n")
+        worker_log = os.path.join(self.workers[run["worker"]].data_dir, "work", str(run["id"]),
+                                  "output.log")
+        self.assertEqual(self.read(worker_log), "token=" + "*" * 12 + "\n")
+
         pinned = self.job("pinned", "echo spark", host_group="spark")
         for _ in range(4):
             run = self.master.wait_run(self.master.run_job(pinned["id"])["run_id"])

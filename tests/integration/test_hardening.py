@@ -1,10 +1,15 @@
 """Issue 14 on the real binary: hostile request bodies, the limits of a definition, file modes,
 and login throttling. Each test fails on the build before its fix."""
 
+import glob
 import json
 import os
+import shutil
+import signal
 import stat
 import statistics
+import subprocess
+import tempfile
 import threading
 import time
 import unittest
@@ -140,6 +145,77 @@ class HardeningTest(unittest.TestCase):
         self.assertTrue(set(statuses) <= {401, 429}, statuses)
         self.assertIn(401, statuses)
         self.assertEqual(self.hera.get("/healthz")["status"], "ok")
+
+
+def mount_small_tmpfs(size_mb):
+    """A fresh tmpfs of `size_mb` MiB, or None (with the reason) where this cannot mount."""
+    if os.geteuid() != 0:
+        return None, "needs root to mount a small file system"
+    where = tempfile.mkdtemp(prefix="hera-small-disk-")
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_mb}m", "tmpfs", where],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        os.rmdir(where)
+        return None, f"cannot mount a tmpfs here: {done.stderr.strip()}"
+    return where, ""
+
+
+@unittest.skipUnless(HERA_BIN, "HERA_BIN is not set")
+class FullDiskTest(unittest.TestCase):
+    """Issue 14 defect 7: the data directory on a 48 MiB file system, filled by a chatty run."""
+
+    def setUp(self):
+        self.disk, why = mount_small_tmpfs(48)
+        if not self.disk:
+            self.skipTest(why)
+        self.addCleanup(self.unmount)
+        self.data = os.path.join(self.disk, "data")
+        self.hera = Hera(data_dir=self.data, extra_args=["--min-free-disk-mb", "16"]).start()
+        self.addCleanup(self.hera.stop)
+
+    def unmount(self):
+        subprocess.run(["umount", "-l", self.disk], capture_output=True)
+        shutil.rmtree(self.disk, ignore_errors=True)
+
+    def test_a_full_disk_refuses_changes_ends_the_run_stops_and_starts_again(self):
+        group = self.hera.create_group("etl")
+        job = self.hera.create_job(group["id"], "chatty",
+                                   "head -c 80000000 /dev/zero | tr '\\0' x; echo done")
+        ticket = self.hera.run_job(job["id"])
+        # Its log stops at the reserve and the run is ended, not left running unseen.
+        run = self.hera.wait_run(ticket["run_id"], timeout=120)
+        self.assertEqual(run["status"], "cancelled", run)
+        self.assertIn("the disk is full", run["message"])
+        self.assertIn("the disk is full", self.hera.server_log())
+
+        # Changes are refused at once, say why, and change nothing; reads still work.
+        with self.assertRaises(ApiError) as health:
+            self.hera.get("/healthz")
+        self.assertEqual(health.exception.status, 503)
+        self.assertEqual(health.exception.body["status"], "disk_full")
+        started = time.time()
+        with self.assertRaises(ApiError) as refused:
+            self.hera.create_group("more")
+        self.assertLess(time.time() - started, 5)
+        self.assertEqual(refused.exception.status, 507)
+        self.assertIn("nothing was changed", refused.exception.body["error"]["message"])
+        self.assertEqual(self.hera.get("/api/v1/groups")["total"], 1)
+
+        # Completely full (another program took the rest): SIGTERM still stops it.
+        filler = os.path.join(self.disk, "filler")
+        subprocess.run(["dd", "if=/dev/zero", f"of={filler}", "bs=1M", "count=100"],
+                       capture_output=True)
+        self.hera.proc.send_signal(signal.SIGTERM)
+        self.hera.proc.wait(30)
+
+        # Room again (the filler and that run's log go): it starts and takes changes.
+        os.remove(filler)
+        for path in glob.glob(os.path.join(self.data, "logs", "*", f"{run['id']}.log")):
+            os.remove(path)
+        self.hera.start()
+        self.assertEqual(self.hera.get("/healthz")["status"], "ok")
+        self.hera.create_group("after")
+        self.assertEqual(self.hera.get("/api/v1/groups")["total"], 2)
 
 
 if __name__ == "__main__":
