@@ -43,6 +43,11 @@ int main(int argc, char** argv) {
                    "are refused (507) and run logs are not stored")
         ->capture_default_str()
         ->check(CLI::Range(int64_t{0}, int64_t{1} << 30));
+    sa->add_option("--retention-days", o.retention_days,
+                   "finished runs with their logs and work directories, and resource versions "
+                   "but the latest, are purged after this many days (0: kept forever)")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 36500));
     sa->add_option("--kill-grace", o.kill_grace_s,
                    "seconds between SIGTERM and SIGKILL when a run is cancelled")
         ->capture_default_str()

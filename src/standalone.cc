@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iterator>
 #include <memory>
+#include <optional>
 
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/security/server_credentials.h>
@@ -31,6 +32,7 @@
 #include "master/command_table.h"
 #include "master/log_store.h"
 #include "master/resource_store.h"
+#include "master/retention.h"
 #include "master/secret_box.h"
 #include "master/worker_hub.h"
 #include "store/sqlite/sqlite_store.h"
@@ -281,6 +283,18 @@ int RunStandalone(const StandaloneOptions& options) {
     if (local) local->Shutdown();
     engine.Stop();
   };
+  // Old history goes in the background, so the disk never fills by itself.
+  std::optional<master::Retention> retention;
+  if (options.retention_days > 0) {
+    master::RetentionOptions retention_options;
+    retention_options.keep = absl::Hours(24) * options.retention_days;
+    if (local) retention_options.work_dir = dir + "/worker/work";
+    retention.emplace(retention_options, store->get(), logs->get(), resources->get(), &clock);
+    retention->Start();
+    spdlog::info("retention: runs, logs, work directories and old resource versions are kept "
+                 "{} days",
+                 options.retention_days);
+  }
   core::DispatchLimits limits;
   limits.max_memory_fraction = options.max_memory_percent / 100.0;
   limits.max_load_per_core = options.max_load_per_core;

@@ -23,6 +23,9 @@ struct StandaloneOptions {
   // Below this much free space on the data directory's disk, requests that change state are
   // refused (507) and run logs are not stored, so the store keeps room to finish its work.
   int64_t min_free_disk_mb = 256;
+  // Finished runs (with their logs and work directories) and resource versions (but the
+  // latest of each) older than this are purged; 0 keeps everything.
+  int retention_days = 30;
   // Job commands (SEMANTICS.md §7): --command values, "TYPE=TEMPLATE" or
   // "TYPE@HOSTGROUP=TEMPLATE" (master/command_table.h); none: the built-in templates.
   std::vector<std::string> commands;

@@ -104,6 +104,12 @@ class Store {
   virtual absl::StatusOr<Page<Run>> ListRuns(const RunFilter& filter) = 0;
   // Runs queued or running, ordered by id (engine start-up).
   virtual absl::StatusOr<std::vector<Run>> ListUnfinishedRuns() = 0;
+  // Retention (history, not scheduling state: written directly, not through Commit). Up to
+  // `limit` finished runs that ended before `cutoff`, the oldest first.
+  virtual absl::StatusOr<std::vector<RunId>> ListRunsEndedBefore(absl::Time cutoff,
+                                                                 int64_t limit) = 0;
+  // Deletes the runs of `ids` that are finished; unfinished ones are kept.
+  virtual absl::Status DeleteFinishedRuns(const std::vector<RunId>& ids) = 0;
 
   // Rerun batches. NotFound for an unknown id; ListReruns is newest first (0: every job).
   virtual absl::StatusOr<RerunBatch> GetRerun(int64_t id) = 0;

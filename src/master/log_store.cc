@@ -111,6 +111,20 @@ absl::Status LogStore::WriteLocked(core::RunId run, OpenLog& log, std::string_vi
   return absl::OkStatus();
 }
 
+absl::StatusOr<int64_t> LogStore::Remove(core::RunId run) {
+  std::unique_lock lock(mu_);
+  if (open_.count(run)) {
+    return absl::FailedPreconditionError(absl::StrCat("the log of run ", run, " is open"));
+  }
+  const std::string path = PathOf(run);
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return 0;
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+    return absl::ErrnoToStatus(errno, absl::StrCat("remove ", path));
+  }
+  return static_cast<int64_t>(st.st_size);
+}
+
 void LogStore::SetSecrets(core::RunId run, std::vector<std::string> secrets) {
   std::unique_lock lock(mu_);
   DropMaskerLocked(run);

@@ -48,6 +48,9 @@ class LogStore final : public core::LogReader {
 
   // The file that holds run `run`'s log.
   std::string PathOf(core::RunId run) const;
+  // Retention: deletes the log of finished run `run` and returns its size (0 when it had
+  // none). A log still open (its run is live) is kept: FailedPrecondition.
+  absl::StatusOr<int64_t> Remove(core::RunId run);
   // From now on Append refuses (ResourceExhausted) while `guard` says the disk is full, and
   // tells it of writes that fail for lack of space. Call before logs are written.
   void set_disk_guard(DiskGuard* guard) { disk_ = guard; }

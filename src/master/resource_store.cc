@@ -177,6 +177,28 @@ absl::StatusOr<ResourceVersion> ResourceStore::Put(std::string_view name, std::s
   return v;
 }
 
+absl::StatusOr<int64_t> ResourceStore::PurgeVersionsBefore(absl::Time cutoff) {
+  absl::StatusOr<std::vector<ResourceVersion>> latest = List();
+  if (!latest.ok()) return latest.status();
+  int64_t purged = 0;
+  for (const ResourceVersion& newest : *latest) {
+    MutexLock lock(&commit_mu_);  // no Put numbers a version while its elders go
+    absl::StatusOr<std::vector<ResourceVersion>> versions = ReadVersions(newest.name);
+    if (!versions.ok()) return versions.status();
+    const std::string dir = absl::StrCat(options_.dir, "/", newest.name);
+    for (size_t i = 0; i + 1 < versions->size(); ++i) {
+      const ResourceVersion& v = (*versions)[i];
+      if (v.uploaded_at >= cutoff) continue;
+      // Metadata first: it is what makes the version exist, so no reader finds half of one.
+      const std::string content = ContentPath(dir, v.version);
+      if (::unlink((content + ".json").c_str()) != 0) return Errno("cannot remove", content);
+      ::unlink(content.c_str());
+      ++purged;
+    }
+  }
+  return purged;
+}
+
 absl::StatusOr<std::vector<ResourceVersion>> ResourceStore::ReadVersions(
     const std::string& name) const {
   const std::string dir = absl::StrCat(options_.dir, "/", name);

@@ -39,6 +39,9 @@ class ResourceStore final : public core::Resources {
   absl::StatusOr<std::vector<core::ResourceVersion>> List() override;
   absl::StatusOr<std::vector<core::ResourceVersion>> Versions(std::string_view name) override;
   absl::StatusOr<core::ResourceContent> Open(std::string_view name, int64_t version) override;
+  // Retention: removes every version uploaded before `cutoff` but the latest of each name
+  // (a job naming a resource without a version always finds one). Returns how many went.
+  absl::StatusOr<int64_t> PurgeVersionsBefore(absl::Time cutoff);
 
  private:
   ResourceStore(ResourceStoreOptions options, const Clock* clock)

@@ -708,6 +708,29 @@ TEST_P(StoreContractTest, UnfinishedActionsAndRuns) {
   EXPECT_THAT(Ids(*store().ListUnfinishedRuns()), ElementsAre(4));
 }
 
+TEST_P(StoreContractTest, RetentionListsAndDeletesOnlyOldFinishedRuns) {
+  WriteBatch b = BaseBatch();
+  // Runs 1-3 ended at T(10), T(20), T(30); 4 ended at T(5) but is running again (a stale end
+  // never makes a live run purgeable); 5 never ended.
+  for (core::RunId id = 1; id <= 3; ++id) {
+    core::Run r = MakeRun(id, 1, 1, RunStatus::kSuccess);
+    r.ended_at = T(10 * id);
+    b.runs.push_back(r);
+  }
+  core::Run live = MakeRun(4, 1, 1, RunStatus::kRunning);
+  live.ended_at = T(5);
+  b.runs.push_back(live);
+  b.runs.push_back(MakeRun(5, 1, 1, RunStatus::kQueued));
+  ASSERT_TRUE(store().Commit(b).ok());
+  EXPECT_THAT(*store().ListRunsEndedBefore(T(25), 100), ElementsAre(1, 2));
+  EXPECT_THAT(*store().ListRunsEndedBefore(T(100), 2), ElementsAre(1, 2)) << "oldest first";
+  ASSERT_TRUE(store().DeleteFinishedRuns({1, 4, 5}).ok());
+  EXPECT_TRUE(absl::IsNotFound(store().GetRun(1).status()));
+  EXPECT_TRUE(store().GetRun(4).ok()) << "unfinished runs are kept";
+  EXPECT_TRUE(store().GetRun(5).ok());
+  EXPECT_THAT(*store().ListRunsEndedBefore(T(100), 100), ElementsAre(2, 3));
+}
+
 TEST_P(StoreContractTest, MaxIdsAreNeverLowered) {
   WriteBatch b;
   b.groups = {MakeGroup(3, "a"), MakeGroup(9, "b")};

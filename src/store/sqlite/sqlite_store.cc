@@ -667,6 +667,38 @@ absl::StatusOr<std::vector<core::Run>> SqliteStore::ListUnfinishedRuns() {
   return runs;
 }
 
+absl::StatusOr<std::vector<core::RunId>> SqliteStore::ListRunsEndedBefore(absl::Time cutoff,
+                                                                         int64_t limit) {
+  static const std::string* const kSql = new std::string(absl::StrCat(
+      "SELECT id FROM runs WHERE ended_at IS NOT NULL AND ended_at < ? AND status NOT IN (",
+      UnfinishedList(kRunStatuses), ") ORDER BY ended_at, id LIMIT ?"));
+  ReaderLease db = AcquireReader();
+  HERA_ASSIGN_OR_RETURN(ScopedStatement stmt, db->Prepare(*kSql));
+  stmt->BindInt(1, ToMicros(cutoff));
+  stmt->BindInt(2, limit);
+  std::vector<core::RunId> ids;
+  for (;;) {
+    HERA_ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) break;
+    ids.push_back(stmt->ColumnInt(0));
+  }
+  return ids;
+}
+
+absl::Status SqliteStore::DeleteFinishedRuns(const std::vector<core::RunId>& ids) {
+  static const std::string* const kSql = new std::string(absl::StrCat(
+      "DELETE FROM runs WHERE id = ? AND status NOT IN (", UnfinishedList(kRunStatuses), ")"));
+  MutexLock lock(&write_mu_);
+  Db* db = writer_.get();
+  HERA_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db, Transaction::Mode::kImmediate));
+  for (core::RunId id : ids) {
+    HERA_ASSIGN_OR_RETURN(ScopedStatement stmt, db->Prepare(*kSql));
+    stmt->BindInt(1, id);
+    HERA_RETURN_IF_ERROR(WithContext(stmt->Run(), absl::StrCat("delete run ", id)));
+  }
+  return WithContext(txn.Commit(), "delete runs");
+}
+
 absl::StatusOr<core::User> SqliteStore::GetUser(core::UserId id) {
   ReaderLease db = AcquireReader();
   HERA_ASSIGN_OR_RETURN(

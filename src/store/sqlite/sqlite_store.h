@@ -78,6 +78,9 @@ class SqliteStore final : public core::Store {
   absl::StatusOr<core::Run> GetRun(core::RunId id) override;
   absl::StatusOr<core::Page<core::Run>> ListRuns(const core::RunFilter& filter) override;
   absl::StatusOr<std::vector<core::Run>> ListUnfinishedRuns() override;
+  absl::StatusOr<std::vector<core::RunId>> ListRunsEndedBefore(absl::Time cutoff,
+                                                               int64_t limit) override;
+  absl::Status DeleteFinishedRuns(const std::vector<core::RunId>& ids) override;
 
   // CreateUser ignores user.id and assigns the next one (never reused).
   absl::StatusOr<core::User> CreateUser(const core::User& user) override;
