@@ -69,6 +69,41 @@ TEST_F(LogStoreTest, WaitWakesOnAppendAndOnClose) {
   closer.join();
 }
 
+TEST_F(LogStoreTest, WatchFiresOnceOnGrowthPastItsOffsetAndOnClose) {
+  using State = core::LogReader::DataWatch::State;
+  EXPECT_EQ(logs_->WatchForData(5, 0, [] {}).state, State::kNotOpen) << "not started yet";
+  logs_->OpenRun(5);
+  int grew = 0, closed = 0;
+  const auto watch = logs_->WatchForData(5, 2, [&] { ++grew; });
+  ASSERT_EQ(watch.state, State::kWatching);
+  ASSERT_TRUE(logs_->Append(5, 0, "ab").ok());
+  EXPECT_EQ(grew, 0) << "the log is not past offset 2 yet";
+  ASSERT_TRUE(logs_->Append(5, 2, "c").ok());
+  ASSERT_TRUE(logs_->Append(5, 3, "d").ok());
+  EXPECT_EQ(grew, 1) << "fired once, then forgotten";
+  EXPECT_EQ(logs_->WatchForData(5, 3, [] {}).state, State::kReady);
+
+  ASSERT_EQ(logs_->WatchForData(5, 4, [&] { ++closed; }).state, State::kWatching);
+  int dropped = 0;
+  const auto unwatched = logs_->WatchForData(5, 4, [&] { ++dropped; });
+  logs_->Unwatch(unwatched.id);
+  logs_->Unwatch(watch.id);  // already fired: nothing happens
+  logs_->CloseRun(5);
+  EXPECT_EQ(closed, 1);
+  EXPECT_EQ(dropped, 0);
+  EXPECT_EQ(logs_->WatchForData(5, 4, [] {}).state, State::kNotOpen) << "ended";
+}
+
+TEST_F(LogStoreTest, AWatchMayCallBackIntoTheStore) {
+  logs_->OpenRun(6);
+  std::string seen;
+  ASSERT_EQ(logs_->WatchForData(6, 0, [&] { seen = *logs_->Read(6, 0, 10); }).state,
+            core::LogReader::DataWatch::State::kWatching);
+  std::thread writer([&] { ASSERT_TRUE(logs_->Append(6, 0, "xyz").ok()); });
+  writer.join();
+  EXPECT_EQ(seen, "xyz");
+}
+
 TEST_F(LogStoreTest, SecretsAreMaskedAcrossChunksAndOffsetsStayTheWorkers) {
   logs_->OpenRun(9);
   logs_->SetSecrets(9, {"hunter2"});
