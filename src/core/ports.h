@@ -159,9 +159,6 @@ class LogReader {
   virtual absl::StatusOr<std::string> Read(RunId run, int64_t offset, int64_t max_bytes) = 0;
   // The log's current size in bytes (0 if nothing was logged yet).
   virtual int64_t Size(RunId run) = 0;
-  // Blocks until the log grows past `offset`, the run's log is closed, or `timeout` passes.
-  // Returns true if there may be something new to read.
-  virtual bool WaitForData(RunId run, int64_t offset, absl::Duration timeout) = 0;
   // What WatchForData found. kReady: the log is already longer than the offset; kNotOpen: the
   // run is not being written (not started yet, or ended): look again later; kWatching: `id`
   // names the watch registered.

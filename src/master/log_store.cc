@@ -35,8 +35,6 @@ void LogStore::OpenRun(core::RunId run) {
   struct stat st;
   if (::stat(PathOf(run).c_str(), &st) == 0) log.size = st.st_size;
   open_.emplace(run, std::move(log));
-  ++generation_;
-  changed_.notify_all();
 }
 
 void LogStore::CloseRun(core::RunId run) {
@@ -45,8 +43,6 @@ void LogStore::CloseRun(core::RunId run) {
     std::unique_lock lock(mu_);
     DropMaskerLocked(run);
     open_.erase(run);
-    ++generation_;
-    changed_.notify_all();
     due = TakeDueWatchesLocked(run);
   }
   for (auto& ready : due) ready();
@@ -100,8 +96,6 @@ absl::Status LogStore::WriteLocked(core::RunId run, OpenLog& log, std::string_vi
     return absl::InternalError(absl::StrCat("log of run ", run, ": ", st.message()));
   }
   log.size += bytes.size();
-  ++generation_;
-  changed_.notify_all();
   return absl::OkStatus();
 }
 
@@ -159,21 +153,6 @@ int64_t LogStore::Size(core::RunId run) {
   }
   struct stat st;
   return ::stat(PathOf(run).c_str(), &st) == 0 ? st.st_size : 0;
-}
-
-bool LogStore::WaitForData(core::RunId run, int64_t offset, absl::Duration timeout) {
-  std::unique_lock lock(mu_);
-  const uint64_t start_generation = generation_;
-  const bool was_open = open_.count(run) > 0;
-  auto ready = [&] {
-    auto it = open_.find(run);
-    if (it == open_.end()) return generation_ != start_generation;  // opened or closed since
-    return it->second.size > offset;
-  };
-  const bool woke = changed_.wait_for(lock, absl::ToChronoNanoseconds(timeout), ready);
-  // A run that was not open is finished (the caller sees it from its status) or not started
-  // yet: either way the caller should look again.
-  return woke || !was_open;
 }
 
 core::LogReader::DataWatch LogStore::WatchForData(core::RunId run, int64_t offset,

@@ -3,7 +3,6 @@
 // written from worker reports and read by the API (offset reads, and live tails that watch
 // for growth instead of blocking). Thread-safe.
 
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -43,7 +42,6 @@ class LogStore final : public core::LogReader {
 
   absl::StatusOr<std::string> Read(core::RunId run, int64_t offset, int64_t max_bytes) override;
   int64_t Size(core::RunId run) override;
-  bool WaitForData(core::RunId run, int64_t offset, absl::Duration timeout) override;
   DataWatch WatchForData(core::RunId run, int64_t offset, std::function<void()> ready) override;
   void Unwatch(uint64_t id) override;
 
@@ -74,9 +72,7 @@ class LogStore final : public core::LogReader {
   const std::string dir_;
   // std::mutex rather than absl::Mutex: Debian's Abseil is not built for ThreadSanitizer.
   std::mutex mu_;
-  std::condition_variable changed_;  // notified on every change of open_
   std::map<core::RunId, OpenLog> open_;  // guarded by mu_
-  uint64_t generation_ = 0;              // guarded by mu_; bumped on every change
   std::map<core::RunId, LogMasker> maskers_;  // guarded by mu_: runs with secrets
   // Guarded by mu_: watches by (run, id), so a run's are found together and Unwatch finds one
   // through watch_runs_ (id → run).

@@ -52,23 +52,6 @@ TEST_F(LogStoreTest, ReopenContinuesAtTheStoredSize) {
   EXPECT_EQ(*logs_->Read(3, 0, 100), "12345678");
 }
 
-TEST_F(LogStoreTest, WaitWakesOnAppendAndOnClose) {
-  logs_->OpenRun(5);
-  std::thread writer([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    ASSERT_TRUE(logs_->Append(5, 0, "x").ok());
-  });
-  EXPECT_TRUE(logs_->WaitForData(5, 0, absl::Seconds(30)));
-  writer.join();
-  EXPECT_FALSE(logs_->WaitForData(5, 1, absl::Milliseconds(10)));
-  std::thread closer([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    logs_->CloseRun(5);
-  });
-  EXPECT_TRUE(logs_->WaitForData(5, 1, absl::Seconds(30)));
-  closer.join();
-}
-
 TEST_F(LogStoreTest, WatchFiresOnceOnGrowthPastItsOffsetAndOnClose) {
   using State = core::LogReader::DataWatch::State;
   EXPECT_EQ(logs_->WatchForData(5, 0, [] {}).state, State::kNotOpen) << "not started yet";
