@@ -197,8 +197,8 @@ void HttpConnection::OnDeadline(ErrorCode ec) {
 
 void HttpConnection::ReadRequest() {
   parser_.emplace();
-  parser_->header_limit(static_cast<std::uint32_t>(
-      std::min<size_t>(shared_.options.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
+  parser_->header_limit(static_cast<std::uint32_t>(std::min<size_t>(
+      shared_.options.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
   // The route, known once the header is in, decides the limit: no limit until then (Beast
   // would otherwise fail the header of a large upload before we could answer 413).
   parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
@@ -305,10 +305,11 @@ void HttpConnection::OnReadError(ErrorCode ec) {
       return;
     }
     const bool header = phase_ == Phase::kHeader;
+    const absl::Duration limit =
+        header ? shared_.options.header_timeout : shared_.options.body_timeout;
     AnswerAndClose(408, "DEADLINE_EXCEEDED",
-                   absl::StrCat("the request ", header ? "header" : "body", " did not arrive within ",
-                                absl::FormatDuration(header ? shared_.options.header_timeout
-                                                            : shared_.options.body_timeout)),
+                   absl::StrCat("the request ", header ? "header" : "body",
+                                " did not arrive within ", absl::FormatDuration(limit)),
                    absl::ZeroDuration());
     return;
   }

@@ -522,7 +522,8 @@ TEST_F(HttpServerTest, HandlersRunOnABoundedPoolAndStopWaitsForThem) {
   }
   {
     std::unique_lock lock(mu_);
-    ASSERT_TRUE(changed_.wait_for(lock, std::chrono::seconds(20), [this] { return running_ == 2; }));
+    ASSERT_TRUE(
+        changed_.wait_for(lock, std::chrono::seconds(20), [this] { return running_ == 2; }));
   }
   absl::SleepFor(absl::Milliseconds(200));  // the other three wait in the queue
   {

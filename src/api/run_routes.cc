@@ -67,12 +67,17 @@ class LogTail final : public StreamSource {
         watch_id_ = watch.id;
         break;
       case core::LogReader::DataWatch::State::kReady:
-        if (data.ok()) return {Then::kMore};  // it grew since the read: read again now
-        wait = kLookAgain;  // unreadable for now: no busy loop
+        // It grew since the read: read again now, once. If that still finds nothing (the file
+        // unreadable for now), no busy loop.
+        if (data.ok() && !reread_) {
+          reread_ = true;
+          return {Then::kMore};
+        }
+        wait = kLookAgain;
         break;
       case core::LogReader::DataWatch::State::kNotOpen:
-        // Queued and not started, or ended with its status about to say so: nothing will
-        // wake us, so look again soon.
+        // Queued and not started yet (or ended just now): nothing will wake us, so look
+        // again soon.
         wait = kLookAgain;
         break;
     }
@@ -90,6 +95,7 @@ class LogTail final : public StreamSource {
     out->append(SseEvent("log", absl::StrCat(next), {{"offset", offset_}, {"data", data}}));
     offset_ = next;
     last_write_ = absl::Now();
+    reread_ = false;
   }
   void Unwatch() {
     if (watch_id_ != 0) c_.logs->Unwatch(std::exchange(watch_id_, 0));
@@ -102,6 +108,7 @@ class LogTail final : public StreamSource {
   bool started_ = false;
   absl::Time last_write_;
   uint64_t watch_id_ = 0;  // 0: none registered
+  bool reread_ = false;    // the last pull found the log longer than it could read
 };
 
 }  // namespace
