@@ -299,7 +299,7 @@ def main():
     if run_id:
         try:
             api(args.host, args.port, "POST", f"/api/v1/runs/{run_id}/cancel", {}, token)
-        except RuntimeError as e:
+        except (RuntimeError, OSError) as e:
             print(f"cancel: {e}", file=sys.stderr)
     for key in list(crowd.sel.get_map().values()):
         key.fileobj.close()
