@@ -59,6 +59,22 @@ int main(int argc, char** argv) {
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     sa->add_flag("--allow-run-as", o.allow_run_as,
                  "let jobs run as the Linux user their config hera.run_as names (sudo -n -u)");
+    sa->add_option("--http-max-connections", o.http_max_connections,
+                   "open HTTP connections in all; beyond, new ones are answered 503")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1000000));
+    sa->add_option("--http-max-connections-per-ip", o.http_max_connections_per_ip,
+                   "open HTTP connections from one client IP address; beyond, 503")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1000000));
+    sa->add_option("--http-header-timeout", o.http_header_timeout_s,
+                   "seconds a client may take to send a whole request header")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 3600));
+    sa->add_option("--http-handler-threads", o.http_handler_threads,
+                   "threads serving HTTP requests (more requests wait their turn)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1024));
   };
   CLI::App* sa = app.add_subcommand(
       "standalone", "master + worker + web API in one process, on SQLite in the data directory");

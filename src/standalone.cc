@@ -22,11 +22,13 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "cluster_token.h"
 #include "api/api_service.h"
 #include "api/auth.h"
 #include "api/http_server.h"
 #include "common/clock.h"
+#include "common/fd_limit.h"
 #include "common/unique_fd.h"
 #include "master/engine.h"
 #include "master/command_table.h"
@@ -155,6 +157,10 @@ int RunStandalone(const StandaloneOptions& options) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);  // a client that hangs up is an error code, not a crash
+  // Every HTTP connection holds a descriptor: take all the kernel allows this process.
+  const int64_t max_files = RaiseOpenFileLimit();
+  spdlog::info("open files: up to {} (RLIMIT_NOFILE)",
+               max_files < 0 ? std::string("unlimited") : std::to_string(max_files));
 
   const std::string dir = options.data_dir;
   std::error_code ec;
@@ -318,6 +324,10 @@ int RunStandalone(const StandaloneOptions& options) {
   api::HttpServerOptions http_options;
   http_options.bind_address = options.bind_address;
   http_options.port = options.http_port;
+  http_options.max_connections = options.http_max_connections;
+  http_options.max_connections_per_address = options.http_max_connections_per_ip;
+  http_options.header_timeout = absl::Seconds(options.http_header_timeout_s);
+  http_options.handler_threads = options.http_handler_threads;
   // Uploads may be as large as the store takes, plus room for the multipart framing.
   http_options.body_limits["POST /api/v1/resources"] = {
       static_cast<size_t>((*resources)->max_bytes()) + kUploadSlackBytes,

@@ -30,6 +30,12 @@ struct StandaloneOptions {
   // "TYPE@HOSTGROUP=TEMPLATE" (master/command_table.h); none: the built-in templates.
   std::vector<std::string> commands;
   bool allow_run_as = false;  // jobs may run as another Linux user (config hera.run_as, sudo)
+  // HTTP limits (api::HttpServerOptions): open connections in all and per client IP address
+  // (beyond: 503), seconds a request header may take, threads running request handlers.
+  int http_max_connections = 10000;
+  int http_max_connections_per_ip = 64;
+  int http_header_timeout_s = 10;
+  int http_handler_threads = 16;
 
   // `hera server` only.
   bool serve_workers = false;

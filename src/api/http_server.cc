@@ -1,99 +1,85 @@
 #include "api/http_server.h"
 
-#include <sys/socket.h>
-#include <sys/time.h>
+#include <sys/resource.h>
 
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/write.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
+#include <atomic>
 #include <condition_variable>
-#include <cstdint>
-#include <limits>
-#include <set>
+#include <future>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <vector>
 
-#include <nlohmann/json.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <spdlog/spdlog.h>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "common/strings.h"
+#include "api/handler_pool.h"
+#include "api/http_connection.h"
 #include "common/thread_name.h"
 
 namespace hera::api {
 namespace {
 
-namespace beast = boost::beast;
-namespace http = beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
+using ErrorCode = boost::system::error_code;
 
-constexpr char kServerName[] = "hera";
-
-std::string ErrorJson(std::string_view code, std::string_view message) {
-  return nlohmann::json{{"error", {{"code", code}, {"message", message}}}}.dump();
-}
-
-void SetTimeouts(int fd, int seconds) {
-  timeval tv{seconds, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  timeval send_tv{30, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &send_tv, sizeof send_tv);
-}
-
-class SocketStream final : public ResponseStream {
- public:
-  SocketStream(tcp::socket* socket, const std::atomic<bool>* stopping)
-      : socket_(socket), stopping_(stopping) {}
-  bool Write(std::string_view bytes) override {
-    if (!open()) return false;
-    boost::system::error_code ec;
-    net::write(*socket_, net::buffer(bytes.data(), bytes.size()), ec);
-    if (ec) failed_ = true;
-    return !failed_;
-  }
-  bool open() const override { return !failed_ && !stopping_->load(); }
-
- private:
-  tcp::socket* socket_;
-  const std::atomic<bool>* stopping_;
-  bool failed_ = false;
-};
+// Connections being answered 503 hold a descriptor for a moment too; beyond this many, a new
+// one over a cap is closed without an answer.
+constexpr int kMaxRefusing = 1000;
+// After a failed accept (typically out of descriptors), the listening socket stays readable:
+// pause rather than spin.
+constexpr auto kAcceptPause = std::chrono::milliseconds(50);
 
 }  // namespace
 
 struct HttpServer::Impl {
-  HttpServerOptions options;
-  HttpHandler handler;
+  // Declared first: destroyed last, after every object that uses it.
   net::io_context io;
-  tcp::acceptor acceptor{io};
-  int listen_fd = -1;  // set once by Listen(); Stop() shuts it down to wake accept()
-  std::thread accept_thread;
+  HttpConnection::Shared shared;
+  tcp::acceptor acceptor{net::make_strand(io)};
+  net::steady_timer accept_pause{acceptor.get_executor()};
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
+  std::unique_ptr<HandlerPool> pool;
+  std::vector<std::thread> io_threads;
   std::atomic<bool> stopping{false};
+  bool started = false;
 
   std::mutex mu;
-  std::condition_variable idle;
-  std::set<int> connections;  // native fds of open connections; guarded by mu
+  std::condition_variable all_gone;  // notified whenever a connection goes
+  // Protected by mu:
+  std::unordered_map<uint64_t, std::weak_ptr<HttpConnection>> open;  // served and refusing
+  std::map<net::ip::address, int> per_address;  // served connections by client address
+  int served = 0;
+  int refusing = 0;
+  uint64_t next_id = 1;
+  int64_t refused_since_log = 0;
+  absl::Time last_refusal_log = absl::InfinitePast();
+  absl::Time last_accept_error_log = absl::InfinitePast();
 
-  void AcceptLoop();
-  void Serve(tcp::socket socket);
-  HttpResponse Handle(http::request<http::string_body>& req, const std::string& peer);
-  // The body limit of the request's route (options.body_limits, else max_body_bytes).
-  HttpServerOptions::BodyLimit BodyLimitFor(const http::request<http::string_body>& req) const;
-  // Answers 413 with `limit`'s message, then drains the socket briefly so the client reads it.
-  void RefuseTooLarge(tcp::socket& socket, const HttpServerOptions::BodyLimit& limit);
-  void WriteResponse(tcp::socket& socket, unsigned version, bool keep_alive,
-                     HttpResponse& resp, boost::system::error_code& ec);
+  void Accept();
+  void OnAccept(ErrorCode ec, tcp::socket socket);
+  // Registers a connection from `address` (under mu); refusal says why if over a cap.
+  std::shared_ptr<HttpConnection> AddLocked(tcp::socket socket, const net::ip::address& address,
+                                            std::string* refusal);
+  void LogRefusalLocked(const std::string& why);
 };
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Listen(const HttpServerOptions& options,
                                                                HttpHandler handler) {
   auto impl = std::make_unique<Impl>();
-  impl->options = options;
-  impl->handler = std::move(handler);
-  boost::system::error_code ec;
+  impl->shared.options = options;
+  impl->shared.handler = std::move(handler);
+  ErrorCode ec;
   const auto address = net::ip::make_address(options.bind_address, ec);
   if (ec) {
     return absl::InvalidArgumentError(
@@ -109,8 +95,15 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Listen(const HttpServerO
                                                options.bind_address, ":", options.port, ": ",
                                                ec.message()));
   }
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY &&
+      files.rlim_cur < static_cast<rlim_t>(options.max_connections) + 256) {
+    spdlog::warn(
+        "HTTP: up to {} connections are allowed, but this process may open only {} files "
+        "(RLIMIT_NOFILE): beyond that, connections wait in the listen queue",
+        options.max_connections, files.rlim_cur);
+  }
   const int port = impl->acceptor.local_endpoint().port();
-  impl->listen_fd = impl->acceptor.native_handle();
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl), port));
 }
 
@@ -119,189 +112,155 @@ HttpServer::HttpServer(std::unique_ptr<Impl> impl, int port) : impl_(std::move(i
 HttpServer::~HttpServer() { Stop(); }
 
 void HttpServer::Start() {
-  impl_->accept_thread = std::thread([impl = impl_.get()] { impl->AcceptLoop(); });
+  Impl& s = *impl_;
+  if (s.started || s.stopping.load()) return;
+  s.started = true;
+  s.pool = std::make_unique<HandlerPool>(s.shared.options.handler_threads, "hera-http-work");
+  s.shared.pool = s.pool.get();
+  s.work.emplace(s.io.get_executor());
+  for (int i = 0; i < std::max(1, s.shared.options.io_threads); ++i) {
+    s.io_threads.emplace_back([&s] {
+      NameCurrentThread("hera-http");
+      s.io.run();
+    });
+  }
+  net::post(s.acceptor.get_executor(), [&s] { s.Accept(); });
 }
 
 void HttpServer::Stop() {
-  if (impl_->stopping.exchange(true)) {
-    if (impl_->accept_thread.joinable()) impl_->accept_thread.join();
+  Impl& s = *impl_;
+  {
+    // Under mu: an accept either registered its connection before (Stop closes it below) or
+    // sees `stopping` and closes it itself.
+    std::lock_guard lock(s.mu);
+    if (s.stopping.exchange(true)) return;
+  }
+  if (!s.started) {
+    ErrorCode ec;
+    s.acceptor.close(ec);
     return;
   }
-  // shutdown() wakes a thread blocked in accept()/read() on these sockets. The acceptor is
-  // closed only once its thread is gone, so no two threads touch it at once.
-  ::shutdown(impl_->listen_fd, SHUT_RDWR);
-  if (impl_->accept_thread.joinable()) impl_->accept_thread.join();
-  boost::system::error_code ec;
-  impl_->acceptor.close(ec);
-  std::unique_lock lock(impl_->mu);
-  for (int fd : impl_->connections) ::shutdown(fd, SHUT_RDWR);
-  impl_->idle.wait(lock, [this] { return impl_->connections.empty(); });
+  std::promise<void> closed;
+  net::post(s.acceptor.get_executor(), [&s, &closed] {
+    ErrorCode ec;
+    s.acceptor.close(ec);
+    s.accept_pause.cancel();
+    closed.set_value();
+  });
+  closed.get_future().wait();
+  std::vector<std::shared_ptr<HttpConnection>> open;
+  {
+    std::lock_guard lock(s.mu);
+    for (const auto& [id, weak] : s.open) {
+      if (auto c = weak.lock()) open.push_back(std::move(c));
+    }
+  }
+  for (const auto& c : open) c->Close();
+  open.clear();
+  // Connections go once their last operation has finished, a running handler included.
+  {
+    std::unique_lock lock(s.mu);
+    s.all_gone.wait(lock, [&s] { return s.open.empty(); });
+  }
+  s.pool->Stop();
+  s.work.reset();
+  s.io.stop();
+  for (auto& t : s.io_threads) t.join();
 }
 
-void HttpServer::Impl::AcceptLoop() {
-  NameCurrentThread("hera-http");
-  while (!stopping.load()) {
-    tcp::socket socket(io);
-    boost::system::error_code ec;
-    acceptor.accept(socket, ec);
-    if (ec) {
-      if (stopping.load()) break;
-      spdlog::warn("http accept: {}", ec.message());
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      continue;
-    }
-    const int fd = socket.native_handle();
+void HttpServer::Impl::Accept() {
+  acceptor.async_accept(net::make_strand(io), [this](ErrorCode ec, tcp::socket socket) {
+    OnAccept(ec, std::move(socket));
+  });
+}
+
+void HttpServer::Impl::OnAccept(ErrorCode ec, tcp::socket socket) {
+  if (stopping.load()) return;  // the socket closes as it goes
+  if (ec) {
     {
       std::lock_guard lock(mu);
-      if (static_cast<int>(connections.size()) >= options.max_connections || stopping.load()) {
-        const std::string body =
-            "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-        net::write(socket, net::buffer(body), ec);
-        continue;
+      if (absl::Now() - last_accept_error_log > absl::Seconds(10)) {
+        last_accept_error_log = absl::Now();
+        spdlog::warn("http accept: {} (pausing accepts briefly; open connections: {})",
+                     ec.message(), served);
       }
-      connections.insert(fd);
     }
-    std::thread([this, s = std::move(socket)]() mutable { Serve(std::move(s)); }).detach();
-  }
-}
-
-HttpServerOptions::BodyLimit HttpServer::Impl::BodyLimitFor(
-    const http::request<http::string_body>& req) const {
-  const std::string_view target(req.target().data(), req.target().size());
-  const std::string key =
-      absl::StrCat(AsAbsl(std::string_view(req.method_string().data(), req.method_string().size())),
-                   " ", AsAbsl(target.substr(0, target.find('?'))));
-  auto it = options.body_limits.find(key);
-  return it == options.body_limits.end() ? HttpServerOptions::BodyLimit{options.max_body_bytes, ""}
-                                         : it->second;
-}
-
-void HttpServer::Impl::RefuseTooLarge(tcp::socket& socket,
-                                      const HttpServerOptions::BodyLimit& limit) {
-  HttpResponse resp;
-  resp.status = 413;
-  resp.body = ErrorJson(
-      "RESOURCE_EXHAUSTED",
-      !limit.too_large.empty()
-          ? limit.too_large
-          : absl::StrCat("the request body is larger than ", limit.bytes, " bytes"));
-  boost::system::error_code ec;
-  WriteResponse(socket, 11, false, resp, ec);
-  if (ec) return;
-  // The client may still be sending the body. Closing with unread data makes the kernel answer
-  // with a reset, which can destroy the 413 before the client reads it: read and drop what
-  // comes for a few seconds first (a lingering close, as nginx does).
-  socket.shutdown(tcp::socket::shutdown_send, ec);
-  SetTimeouts(socket.native_handle(), 1);
-  const absl::Time until = absl::Now() + absl::Seconds(5);
-  char sink[64 * 1024];
-  while (!ec && absl::Now() < until && !stopping.load()) {
-    socket.read_some(net::buffer(sink), ec);
-  }
-}
-
-void HttpServer::Impl::Serve(tcp::socket socket) {
-  NameCurrentThread("hera-http-conn");
-  const int fd = socket.native_handle();
-  SetTimeouts(fd, options.idle_timeout_s);
-  socket.set_option(tcp::no_delay(true));
-  beast::flat_buffer buffer;
-  boost::system::error_code ec;
-  std::string peer;
-  if (auto remote = socket.remote_endpoint(ec); !ec) peer = remote.address().to_string();
-  while (!stopping.load()) {
-    http::request_parser<http::string_body> parser;
-    parser.header_limit(64 * 1024);
-    // The route, known once the header is in, decides the limit: no limit until then (Beast
-    // would otherwise fail the header of a large upload before we could answer 413).
-    parser.body_limit(std::numeric_limits<std::uint64_t>::max());
-    http::read_header(socket, buffer, parser, ec);
-    if (ec) break;  // closed, timed out, or malformed
-    const HttpServerOptions::BodyLimit limit = BodyLimitFor(parser.get());
-    if (const auto length = parser.content_length(); length && *length > limit.bytes) {
-      RefuseTooLarge(socket, limit);
-      break;
-    }
-    parser.body_limit(limit.bytes);
-    if (absl::EqualsIgnoreCase(AsAbsl(std::string_view(parser.get()[http::field::expect])),
-                               "100-continue")) {
-      // curl -F waits for this (or a second) before it sends a large body.
-      http::response<http::empty_body> go_on{http::status::continue_, parser.get().version()};
-      http::write(socket, go_on, ec);
-      if (ec) break;
-    }
-    http::read(socket, buffer, parser, ec);
-    if (ec == http::error::body_limit) {  // a chunked body that outgrew the limit
-      RefuseTooLarge(socket, limit);
-      break;
-    }
-    if (ec) break;  // closed, timed out, or malformed
-    auto req = parser.release();
-    const bool keep_alive = req.keep_alive();
-    HttpResponse resp = Handle(req, peer);
-    WriteResponse(socket, req.version(), keep_alive && !resp.stream, resp, ec);
-    if (ec || resp.stream || !keep_alive) break;
-  }
-  socket.shutdown(tcp::socket::shutdown_both, ec);
-  socket.close(ec);
-  std::lock_guard lock(mu);
-  connections.erase(fd);
-  idle.notify_all();
-}
-
-HttpResponse HttpServer::Impl::Handle(http::request<http::string_body>& req,
-                                      const std::string& peer) {
-  HttpRequest r;
-  r.peer = peer;
-  r.method = std::string(req.method_string());
-  const std::string_view target(req.target().data(), req.target().size());
-  if (!ParseTarget(target, &r.path, &r.query)) {
-    HttpResponse resp;
-    resp.status = 400;
-    resp.body = ErrorJson("INVALID_ARGUMENT", "the request URL has a bad %-escape");
-    return resp;
-  }
-  for (const auto& field : req) {
-    r.headers[absl::AsciiStrToLower(std::string(field.name_string()))] =
-        std::string(field.value());
-  }
-  r.body = std::move(req.body());
-  try {
-    return handler(r);
-  } catch (const std::exception& e) {
-    // Handlers convert their errors; anything reaching here is a bug, reported as 500.
-    spdlog::error("http {} {}: unexpected exception: {}", r.method, r.path, e.what());
-    HttpResponse resp;
-    resp.status = 500;
-    resp.body = ErrorJson("INTERNAL", "internal error");
-    return resp;
-  }
-}
-
-void HttpServer::Impl::WriteResponse(tcp::socket& socket, unsigned version, bool keep_alive,
-                                     HttpResponse& resp, boost::system::error_code& ec) {
-  if (resp.stream) {
-    http::response<http::empty_body> res{static_cast<http::status>(resp.status), version};
-    res.set(http::field::server, kServerName);
-    res.set(http::field::content_type, resp.content_type);
-    res.set(http::field::cache_control, "no-cache");
-    for (const auto& [k, v] : resp.headers) res.set(k, v);
-    res.keep_alive(false);
-    http::response_serializer<http::empty_body> sr{res};
-    http::write_header(socket, sr, ec);
-    if (ec) return;
-    SocketStream stream(&socket, &stopping);
-    resp.stream(stream);
+    accept_pause.expires_after(kAcceptPause);
+    accept_pause.async_wait([this](ErrorCode wait_ec) {
+      if (!wait_ec && !stopping.load()) Accept();
+    });
     return;
   }
-  http::response<http::string_body> res{static_cast<http::status>(resp.status), version};
-  res.set(http::field::server, kServerName);
-  if (!resp.body.empty() || resp.status != 204) res.set(http::field::content_type, resp.content_type);
-  for (const auto& [k, v] : resp.headers) res.set(k, v);
-  res.body() = std::move(resp.body);
-  res.keep_alive(keep_alive);
-  res.prepare_payload();
-  http::write(socket, res, ec);
+  ErrorCode peer_ec;
+  const tcp::endpoint peer = socket.remote_endpoint(peer_ec);
+  if (!peer_ec) {
+    std::shared_ptr<HttpConnection> conn;
+    std::string refusal;
+    {
+      std::lock_guard lock(mu);
+      if (!stopping.load()) conn = AddLocked(std::move(socket), peer.address(), &refusal);
+    }
+    if (conn && refusal.empty()) {
+      conn->Start();
+    } else if (conn) {
+      conn->Refuse(503, "UNAVAILABLE", refusal);
+    }
+  }
+  Accept();
+}
+
+std::shared_ptr<HttpConnection> HttpServer::Impl::AddLocked(tcp::socket socket,
+                                                            const net::ip::address& address,
+                                                            std::string* refusal) {
+  const HttpServerOptions& o = shared.options;
+  if (served >= o.max_connections) {
+    *refusal = absl::StrCat("the server has ", served,
+                            " connections open, its limit; try again later");
+  } else if (auto it = per_address.find(address);
+             it != per_address.end() && it->second >= o.max_connections_per_address) {
+    *refusal = absl::StrCat("this client address (", address.to_string(), ") has ", it->second,
+                            " connections open, the most one address may have; close some "
+                            "and try again");
+  }
+  if (!refusal->empty()) {
+    LogRefusalLocked(*refusal);
+    if (refusing >= kMaxRefusing) return nullptr;  // closed unanswered as `socket` goes
+  }
+  const uint64_t id = next_id++;
+  const bool serve = refusal->empty();
+  auto gone = [this, id, address, serve] {
+    std::lock_guard lock(mu);
+    open.erase(id);
+    if (!serve) {
+      --refusing;
+    } else {
+      --served;
+      if (auto it = per_address.find(address); it != per_address.end() && --it->second <= 0) {
+        per_address.erase(it);
+      }
+    }
+    all_gone.notify_all();
+  };
+  auto conn = std::make_shared<HttpConnection>(std::move(socket), shared, std::move(gone));
+  open.emplace(id, conn);
+  if (serve) {
+    ++served;
+    ++per_address[address];
+  } else {
+    ++refusing;
+  }
+  return conn;
+}
+
+void HttpServer::Impl::LogRefusalLocked(const std::string& why) {
+  // One line a minute at most: a client hammering a cap must not flood the log.
+  ++refused_since_log;
+  const absl::Time now = absl::Now();
+  if (now - last_refusal_log < absl::Minutes(1)) return;
+  spdlog::warn("http: refused {} connection(s) with 503 since the last report, e.g.: {}",
+               refused_since_log, why);
+  refused_since_log = 0;
+  last_refusal_log = now;
 }
 
 }  // namespace hera::api

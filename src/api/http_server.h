@@ -1,17 +1,16 @@
 #pragma once
-// A small HTTP/1.1 server on Boost.Beast: one thread accepts, one thread serves each
-// connection (keep-alive; long-lived streams for server-sent events). Bounded: request bodies
-// up to a limit, a cap on open connections, idle connections closed after a timeout.
+// A small HTTP/1.1 server on Boost.Beast's asynchronous model: a few IO threads run every
+// connection (keep-alive; long-lived streams for server-sent events), so an idle or streaming
+// connection holds no thread; request handlers run on a separate, bounded pool because they may
+// block. Bounded everywhere: header and body sizes, how long a header, a body or a write may
+// take, open connections in all and per client address.
 
-#include <atomic>
-#include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "api/http_types.h"
 
 namespace hera::api {
@@ -27,8 +26,19 @@ struct HttpServerOptions {
     std::string too_large;  // the 413's message; empty: "the request body is larger than N bytes"
   };
   std::map<std::string, BodyLimit> body_limits;
-  int max_connections = 512;                // beyond it new connections get 503
-  int idle_timeout_s = 120;                 // a keep-alive connection silent this long closes
+  size_t max_header_bytes = 64 * 1024;  // a larger request header gets 431
+  // Open connections; beyond either cap a new connection is answered 503 and closed. Each takes
+  // a file descriptor (see RLIMIT_NOFILE) and a few KiB, no thread.
+  int max_connections = 10000;
+  int max_connections_per_address = 64;  // per client IP address
+  absl::Duration header_timeout = absl::Seconds(10);  // a whole request header, from its first
+                                                      // byte (from accept for the first one)
+  absl::Duration body_timeout = absl::Seconds(300);   // a whole request body
+  absl::Duration idle_timeout = absl::Seconds(120);   // a keep-alive connection between requests
+  absl::Duration write_timeout = absl::Seconds(30);   // each write: a client that reads nothing
+                                                      // this long is closed
+  int io_threads = 2;        // run the network IO; they never wait on a handler
+  int handler_threads = 16;  // run HttpHandler and stream pulls; more requests wait their turn
 };
 
 class HttpServer {
@@ -41,9 +51,10 @@ class HttpServer {
   HttpServer& operator=(const HttpServer&) = delete;
 
   int port() const { return port_; }
-  // Starts accepting on a background thread.
+  // Starts accepting and serving on background threads.
   void Start();
-  // Stops accepting, closes every connection (streams end) and waits for their threads.
+  // Stops accepting, ends streams, closes every connection and waits for the handlers still
+  // running. Idempotent.
   void Stop();
 
  private:

@@ -4,10 +4,13 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "absl/time/time.h"
 
 namespace hera::api {
 
@@ -27,13 +30,30 @@ struct HttpRequest {
   }
 };
 
-// A response body written piece by piece (server-sent events). Write returns false once the
-// client is gone or the server is stopping; the producer should then return.
-class ResponseStream {
+// Asks the server to pull a waiting stream again. Cheap, callable from any thread, any number
+// of times, also after the connection closed (it then does nothing).
+using StreamWaker = std::function<void()>;
+
+// A response body produced piece by piece without a thread of its own (server-sent events, file
+// downloads): the server pulls the next bytes when the client has taken the previous ones.
+class StreamSource {
  public:
-  virtual ~ResponseStream() = default;
-  virtual bool Write(std::string_view bytes) = 0;
-  virtual bool open() const = 0;
+  // What follows the bytes a Pull produced.
+  struct Step {
+    enum class Then {
+      kMore,  // pull again once these bytes are written
+      kWait,  // nothing more now: pull again when woken, or after `wait_at_most`
+      kDone,  // the body ends with these bytes
+    };
+    Then then = Then::kMore;
+    absl::Duration wait_at_most = absl::InfiniteDuration();  // kWait only
+  };
+  virtual ~StreamSource() = default;
+  // Appends the next bytes (possibly none) to `out` and says what follows. Called on the
+  // server's handler threads, one call at a time per stream; may read files or the store but
+  // must not wait for data: it returns kWait and has `wake` called when there may be more.
+  // The source is destroyed when the connection closes, at any step.
+  virtual Step Pull(const StreamWaker& wake, std::string* out) = 0;
 };
 
 struct HttpResponse {
@@ -41,9 +61,9 @@ struct HttpResponse {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
-  // When set, the headers are sent without a length and `stream` writes the body until it
-  // returns; the connection then closes.
-  std::function<void(ResponseStream&)> stream;
+  // When set, the headers are sent (without a length unless `headers` has Content-Length) and
+  // the body is pulled from `stream`; the connection closes after it.
+  std::shared_ptr<StreamSource> stream;
 };
 
 using HttpHandler = std::function<HttpResponse(HttpRequest&)>;

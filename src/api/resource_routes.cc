@@ -3,6 +3,7 @@
 #include <sodium.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <memory>
 #include <optional>
@@ -79,6 +80,29 @@ absl::StatusOr<int64_t> VersionParam(const HttpRequest& req) {
   return QueryInt(req, "version", 0, 1, INT64_MAX);
 }
 
+// A file's first `size` bytes, pulled 64 KiB at a time.
+class FileSource final : public StreamSource {
+ public:
+  FileSource(UniqueFd fd, int64_t size) : fd_(std::move(fd)), left_(size) {}
+  Step Pull(const StreamWaker&, std::string* out) override {
+    if (left_ <= 0) return {Step::Then::kDone};
+    char buf[64 * 1024];
+    ssize_t n;
+    do {
+      n = ::read(fd_.get(), buf, static_cast<size_t>(std::min<int64_t>(left_, sizeof buf)));
+    } while (n < 0 && errno == EINTR);
+    // A short file ends the stream early: the client sees fewer bytes than announced.
+    if (n <= 0) return {Step::Then::kDone};
+    out->append(buf, static_cast<size_t>(n));
+    left_ -= n;
+    return {left_ > 0 ? Step::Then::kMore : Step::Then::kDone};
+  }
+
+ private:
+  UniqueFd fd_;
+  int64_t left_;  // bytes still to send
+};
+
 // The version's bytes, streamed from the file with an exact Content-Length, so a client can
 // tell a cut-off transfer from a whole one.
 HttpResponse ContentResponse(core::ResourceContent content) {
@@ -89,18 +113,7 @@ HttpResponse ContentResponse(core::ResourceContent content) {
                             absl::StrCat("attachment; filename=\"", content.meta.name, "\""));
   resp.headers.emplace_back("X-Hera-Resource-Version", absl::StrCat(content.meta.version));
   resp.headers.emplace_back("X-Hera-Sha256", content.meta.sha256);
-  auto fd = std::make_shared<UniqueFd>(std::move(content.fd));
-  const int64_t size = content.meta.size;
-  resp.stream = [fd, size](ResponseStream& out) {
-    char buf[64 * 1024];
-    for (int64_t sent = 0; sent < size;) {
-      const ssize_t n = ::read(fd->get(), buf, sizeof buf);
-      if (n < 0 && errno == EINTR) continue;
-      // A short file ends the stream early: the client sees fewer bytes than announced.
-      if (n <= 0 || !out.Write(std::string_view(buf, static_cast<size_t>(n)))) return;
-      sent += n;
-    }
-  };
+  resp.stream = std::make_shared<FileSource>(std::move(content.fd), content.meta.size);
   return resp;
 }
 

@@ -1,5 +1,9 @@
 #include "api/run_routes.h"
 
+#include <algorithm>
+#include <memory>
+#include <utility>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/strings.h"
@@ -22,38 +26,90 @@ std::string SseEvent(std::string_view event, std::string_view id, const json& da
   return out;
 }
 
-// Streams run `id`'s log from `offset` as server-sent events until the run has ended and all
-// of its log was sent, or the client goes away.
-void StreamLog(const ApiContext& c, core::RunId id, int64_t offset, ResponseStream& out) {
-  absl::Time last_write = absl::Now();
-  out.Write("retry: 1000\n\n");
-  while (out.open()) {
-    auto data = c.logs->Read(id, offset, kStreamChunkBytes);
-    if (data.ok() && !data->empty()) {
-      const int64_t next = offset + static_cast<int64_t>(data->size());
-      if (!out.Write(SseEvent("log", absl::StrCat(next), {{"offset", offset}, {"data", *data}}))) {
-        return;
-      }
-      offset = next;
-      last_write = absl::Now();
-      continue;
+// Run `id`'s log from an offset as server-sent events, until the run has ended and all of its
+// log was sent (then an "end" event), or the client goes away. Between chunks it watches the
+// log instead of holding a thread.
+class LogTail final : public StreamSource {
+ public:
+  LogTail(const ApiContext& c, core::RunId id, int64_t offset) : c_(c), id_(id), offset_(offset) {}
+  ~LogTail() override { Unwatch(); }
+
+  Step Pull(const StreamWaker& wake, std::string* out) override {
+    using Then = Step::Then;
+    if (!started_) {
+      started_ = true;
+      last_write_ = absl::Now();
+      out->append("retry: 1000\n\n");
+      return {Then::kMore};
     }
-    auto run = c.store->GetRun(id);
-    if (!run.ok()) return;
+    Unwatch();
+    const auto data = c_.logs->Read(id_, offset_, kStreamChunkBytes);
+    if (data.ok() && !data->empty()) {
+      AppendChunk(*data, out);
+      return {Then::kMore};
+    }
+    auto run = c_.store->GetRun(id_);
+    if (!run.ok()) return {Then::kDone};
     if (core::IsTerminal(run->status)) {
       // Output is stored before the end is recorded, so one more read sees all of it.
-      auto rest = c.logs->Read(id, offset, kStreamChunkBytes);
-      if (rest.ok() && !rest->empty()) continue;
-      out.Write(SseEvent("end", "", core::RunToJson(*run, c.tz)));
-      return;
+      const auto rest = c_.logs->Read(id_, offset_, kStreamChunkBytes);
+      if (rest.ok() && !rest->empty()) {
+        AppendChunk(*rest, out);
+        return {Then::kMore};
+      }
+      out->append(SseEvent("end", "", core::RunToJson(*run, c_.tz)));
+      return {Then::kDone};
     }
-    if (!c.logs->WaitForData(id, offset, absl::Seconds(1)) &&
-        absl::Now() - last_write > kKeepAlive) {
-      if (!out.Write(": keepalive\n\n")) return;
-      last_write = absl::Now();
+    const core::LogReader::DataWatch watch = c_.logs->WatchForData(id_, offset_, wake);
+    absl::Duration wait = kKeepAlive;
+    switch (watch.state) {
+      case core::LogReader::DataWatch::State::kWatching:
+        watch_id_ = watch.id;
+        break;
+      case core::LogReader::DataWatch::State::kReady:
+        // It grew since the read: read again now, once. If that still finds nothing (the file
+        // unreadable for now), no busy loop.
+        if (data.ok() && !reread_) {
+          reread_ = true;
+          return {Then::kMore};
+        }
+        wait = kLookAgain;
+        break;
+      case core::LogReader::DataWatch::State::kNotOpen:
+        // Queued and not started yet (or ended just now): nothing will wake us, so look
+        // again soon.
+        wait = kLookAgain;
+        break;
     }
+    const absl::Time now = absl::Now();
+    if (now - last_write_ >= kKeepAlive) {
+      out->append(": keepalive\n\n");
+      last_write_ = now;
+    }
+    return {Then::kWait, std::min(wait, last_write_ + kKeepAlive - now)};
   }
-}
+
+ private:
+  void AppendChunk(const std::string& data, std::string* out) {
+    const int64_t next = offset_ + static_cast<int64_t>(data.size());
+    out->append(SseEvent("log", absl::StrCat(next), {{"offset", offset_}, {"data", data}}));
+    offset_ = next;
+    last_write_ = absl::Now();
+    reread_ = false;
+  }
+  void Unwatch() {
+    if (watch_id_ != 0) c_.logs->Unwatch(std::exchange(watch_id_, 0));
+  }
+
+  static constexpr absl::Duration kLookAgain = absl::Seconds(1);
+  const ApiContext c_;
+  const core::RunId id_;
+  int64_t offset_;
+  bool started_ = false;
+  absl::Time last_write_;
+  uint64_t watch_id_ = 0;  // 0: none registered
+  bool reread_ = false;    // the last pull found the log longer than it could read
+};
 
 }  // namespace
 
@@ -117,7 +173,7 @@ void AddRunRoutes(Router& r, const ApiContext& c) {
     HttpResponse resp;
     resp.content_type = "text/event-stream";
     resp.headers.emplace_back("X-Accel-Buffering", "no");
-    resp.stream = [c, id, offset](ResponseStream& out) { StreamLog(c, id, offset, out); };
+    resp.stream = std::make_shared<LogTail>(c, id, offset);
     return resp;
   }));
   r.Add("POST", "/api/v1/runs/{id}/cancel", Authenticated(c.auth, [c](HttpRequest& req,

@@ -165,9 +165,22 @@ class LogReader {
   virtual absl::StatusOr<std::string> Read(RunId run, int64_t offset, int64_t max_bytes) = 0;
   // The log's current size in bytes (0 if nothing was logged yet).
   virtual int64_t Size(RunId run) = 0;
-  // Blocks until the log grows past `offset`, the run's log is closed, or `timeout` passes.
-  // Returns true if there may be something new to read.
-  virtual bool WaitForData(RunId run, int64_t offset, absl::Duration timeout) = 0;
+  // What WatchForData found. kReady: the log is already longer than the offset; kNotOpen: the
+  // run is not being written (not started yet, or ended): look again later; kWatching: `id`
+  // names the watch registered.
+  struct DataWatch {
+    enum class State { kReady, kNotOpen, kWatching };
+    State state = State::kReady;
+    uint64_t id = 0;
+  };
+  // Never blocks. Unless it returns kReady or kNotOpen, calls `ready` once when run `run`'s log
+  // grows past `offset` or its log is closed: on the thread that appended or closed, with no
+  // lock held, so `ready` must be quick (post a task, notify). Lets a live tail wait without a
+  // thread of its own.
+  virtual DataWatch WatchForData(RunId run, int64_t offset, std::function<void()> ready) = 0;
+  // Drops watch `id` if it has not fired. A `ready` already firing may still finish, so it must
+  // own what it touches.
+  virtual void Unwatch(uint64_t id) = 0;
 };
 
 }  // namespace hera::core

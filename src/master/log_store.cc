@@ -40,20 +40,33 @@ void LogStore::OpenRun(core::RunId run) {
   struct stat st;
   if (::stat(PathOf(run).c_str(), &st) == 0) log.size = st.st_size;
   open_.emplace(run, std::move(log));
-  ++generation_;
-  changed_.notify_all();
 }
 
 void LogStore::CloseRun(core::RunId run) {
-  std::unique_lock lock(mu_);
-  DropMaskerLocked(run);
-  open_.erase(run);
-  ++generation_;
-  changed_.notify_all();
+  std::vector<std::function<void()>> due;
+  {
+    std::unique_lock lock(mu_);
+    DropMaskerLocked(run);
+    open_.erase(run);
+    due = TakeDueWatchesLocked(run);
+  }
+  for (auto& ready : due) ready();
 }
 
 absl::Status LogStore::Append(core::RunId run, int64_t offset, std::string_view bytes) {
-  std::unique_lock lock(mu_);
+  std::vector<std::function<void()>> due;
+  absl::Status st;
+  {
+    std::unique_lock lock(mu_);
+    st = AppendLocked(run, offset, bytes);
+    due = TakeDueWatchesLocked(run);
+  }
+  // Outside the lock: a callback may call back into the store (Unwatch, Read).
+  for (auto& ready : due) ready();
+  return st;
+}
+
+absl::Status LogStore::AppendLocked(core::RunId run, int64_t offset, std::string_view bytes) {
   auto it = open_.find(run);
   if (it == open_.end()) {
     return absl::FailedPreconditionError(absl::StrCat("log of run ", run, " is not open"));
@@ -106,8 +119,6 @@ absl::Status LogStore::WriteLocked(core::RunId run, OpenLog& log, std::string_vi
     return absl::InternalError(absl::StrCat("log of run ", run, ": ", st.message()));
   }
   log.size += bytes.size();
-  ++generation_;
-  changed_.notify_all();
   return absl::OkStatus();
 }
 
@@ -126,10 +137,15 @@ absl::StatusOr<int64_t> LogStore::Remove(core::RunId run) {
 }
 
 void LogStore::SetSecrets(core::RunId run, std::vector<std::string> secrets) {
-  std::unique_lock lock(mu_);
-  DropMaskerLocked(run);
-  LogMasker masker(std::move(secrets));
-  if (masker.active()) maskers_.emplace(run, std::move(masker));
+  std::vector<std::function<void()>> due;
+  {
+    std::unique_lock lock(mu_);
+    DropMaskerLocked(run);  // may write out a held tail
+    LogMasker masker(std::move(secrets));
+    if (masker.active()) maskers_.emplace(run, std::move(masker));
+    due = TakeDueWatchesLocked(run);
+  }
+  for (auto& ready : due) ready();
 }
 
 void LogStore::DropMaskerLocked(core::RunId run) {
@@ -176,19 +192,45 @@ int64_t LogStore::Size(core::RunId run) {
   return ::stat(PathOf(run).c_str(), &st) == 0 ? st.st_size : 0;
 }
 
-bool LogStore::WaitForData(core::RunId run, int64_t offset, absl::Duration timeout) {
+core::LogReader::DataWatch LogStore::WatchForData(core::RunId run, int64_t offset,
+                                                  std::function<void()> ready) {
   std::unique_lock lock(mu_);
-  const uint64_t start_generation = generation_;
-  const bool was_open = open_.count(run) > 0;
-  auto ready = [&] {
-    auto it = open_.find(run);
-    if (it == open_.end()) return generation_ != start_generation;  // opened or closed since
-    return it->second.size > offset;
-  };
-  const bool woke = changed_.wait_for(lock, absl::ToChronoNanoseconds(timeout), ready);
-  // A run that was not open is finished (the caller sees it from its status) or not started
-  // yet: either way the caller should look again.
-  return woke || !was_open;
+  auto it = open_.find(run);
+  if (it == open_.end()) return {DataWatch::State::kNotOpen, 0};
+  if (it->second.size > offset) return {DataWatch::State::kReady, 0};
+  const uint64_t id = next_watch_id_++;
+  watches_.emplace(std::make_pair(run, id), Watch{offset, std::move(ready)});
+  watch_runs_.emplace(id, run);
+  return {DataWatch::State::kWatching, id};
+}
+
+void LogStore::Unwatch(uint64_t id) {
+  // Declared first, so destroyed after the lock is released: the callback may own the last
+  // reference to something whose destructor takes locks of its own.
+  std::function<void()> dropped;
+  std::unique_lock lock(mu_);
+  auto run = watch_runs_.find(id);
+  if (run == watch_runs_.end()) return;
+  auto watch = watches_.find({run->second, id});
+  dropped = std::move(watch->second.ready);
+  watches_.erase(watch);
+  watch_runs_.erase(run);
+}
+
+std::vector<std::function<void()>> LogStore::TakeDueWatchesLocked(core::RunId run) {
+  std::vector<std::function<void()>> due;
+  auto log = open_.find(run);
+  const bool closed = log == open_.end();
+  for (auto it = watches_.lower_bound({run, 0}); it != watches_.end() && it->first.first == run;) {
+    if (closed || log->second.size > it->second.offset) {
+      due.push_back(std::move(it->second.ready));
+      watch_runs_.erase(it->first.second);
+      it = watches_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return due;
 }
 
 }  // namespace hera::master

@@ -1,10 +1,10 @@
 #pragma once
 // The master's copy of every run's log: one append-only file per run under a directory,
-// written from worker reports and read by the API (offset reads and live tails).
-// Thread-safe.
+// written from worker reports and read by the API (offset reads, and live tails that watch
+// for growth instead of blocking). Thread-safe.
 
 #include <cstdint>
-#include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -27,9 +27,9 @@ class LogStore final : public core::LogReader {
   // Logs live under `dir` (created if missing).
   static absl::StatusOr<std::unique_ptr<LogStore>> Open(const std::string& dir);
 
-  // Marks run `run` as being written: tails wait for it until Close().
+  // Marks run `run` as being written: tails watch it until CloseRun().
   void OpenRun(core::RunId run);
-  // The run ended and all of its output was appended: tails may finish.
+  // The run ended and all of its output was appended: tails may finish (its watches fire).
   void CloseRun(core::RunId run);
   // Writes `bytes` at `offset`. A chunk that was already stored (a worker re-sending after a
   // reconnect) is skipped; a gap after the end is an error; ResourceExhausted when the disk
@@ -44,7 +44,8 @@ class LogStore final : public core::LogReader {
 
   absl::StatusOr<std::string> Read(core::RunId run, int64_t offset, int64_t max_bytes) override;
   int64_t Size(core::RunId run) override;
-  bool WaitForData(core::RunId run, int64_t offset, absl::Duration timeout) override;
+  DataWatch WatchForData(core::RunId run, int64_t offset, std::function<void()> ready) override;
+  void Unwatch(uint64_t id) override;
 
   // The file that holds run `run`'s log.
   std::string PathOf(core::RunId run) const;
@@ -61,19 +62,32 @@ class LogStore final : public core::LogReader {
     UniqueFd fd;  // opened lazily on the first append
     int64_t size = 0;
   };
+  // Append() under mu_.
+  absl::Status AppendLocked(core::RunId run, int64_t offset, std::string_view bytes);
   // Appends `bytes` to the file of `log` (opened on first use).
   absl::Status WriteLocked(core::RunId run, OpenLog& log, std::string_view bytes);
   // Writes out and drops the held tail of run `run`'s masker, if it has one.
   void DropMaskerLocked(core::RunId run);
+  // Removes the watches of run `run` that are due (all of them once it is closed) and returns
+  // their callbacks, to be called once mu_ is released.
+  std::vector<std::function<void()>> TakeDueWatchesLocked(core::RunId run);
+  // A tail waiting for run `run`'s log to grow past `offset`.
+  struct Watch {
+    int64_t offset = 0;
+    std::function<void()> ready;
+  };
 
   const std::string dir_;
   DiskGuard* disk_ = nullptr;
   // std::mutex rather than absl::Mutex: Debian's Abseil is not built for ThreadSanitizer.
   std::mutex mu_;
-  std::condition_variable changed_;  // notified on every change of open_
   std::map<core::RunId, OpenLog> open_;  // guarded by mu_
   std::map<core::RunId, LogMasker> maskers_;  // guarded by mu_: runs with secrets
-  uint64_t generation_ = 0;              // guarded by mu_; bumped on every change
+  // Guarded by mu_: watches by (run, id), so a run's are found together and Unwatch finds one
+  // through watch_runs_ (id → run).
+  std::map<std::pair<core::RunId, uint64_t>, Watch> watches_;
+  std::map<uint64_t, core::RunId> watch_runs_;
+  uint64_t next_watch_id_ = 1;  // guarded by mu_
 };
 
 }  // namespace hera::master

@@ -52,21 +52,39 @@ TEST_F(LogStoreTest, ReopenContinuesAtTheStoredSize) {
   EXPECT_EQ(*logs_->Read(3, 0, 100), "12345678");
 }
 
-TEST_F(LogStoreTest, WaitWakesOnAppendAndOnClose) {
+TEST_F(LogStoreTest, WatchFiresOnceOnGrowthPastItsOffsetAndOnClose) {
+  using State = core::LogReader::DataWatch::State;
+  EXPECT_EQ(logs_->WatchForData(5, 0, [] {}).state, State::kNotOpen) << "not started yet";
   logs_->OpenRun(5);
-  std::thread writer([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    ASSERT_TRUE(logs_->Append(5, 0, "x").ok());
-  });
-  EXPECT_TRUE(logs_->WaitForData(5, 0, absl::Seconds(30)));
+  int grew = 0, closed = 0;
+  const auto watch = logs_->WatchForData(5, 2, [&] { ++grew; });
+  ASSERT_EQ(watch.state, State::kWatching);
+  ASSERT_TRUE(logs_->Append(5, 0, "ab").ok());
+  EXPECT_EQ(grew, 0) << "the log is not past offset 2 yet";
+  ASSERT_TRUE(logs_->Append(5, 2, "c").ok());
+  ASSERT_TRUE(logs_->Append(5, 3, "d").ok());
+  EXPECT_EQ(grew, 1) << "fired once, then forgotten";
+  EXPECT_EQ(logs_->WatchForData(5, 3, [] {}).state, State::kReady);
+
+  ASSERT_EQ(logs_->WatchForData(5, 4, [&] { ++closed; }).state, State::kWatching);
+  int dropped = 0;
+  const auto unwatched = logs_->WatchForData(5, 4, [&] { ++dropped; });
+  logs_->Unwatch(unwatched.id);
+  logs_->Unwatch(watch.id);  // already fired: nothing happens
+  logs_->CloseRun(5);
+  EXPECT_EQ(closed, 1);
+  EXPECT_EQ(dropped, 0);
+  EXPECT_EQ(logs_->WatchForData(5, 4, [] {}).state, State::kNotOpen) << "ended";
+}
+
+TEST_F(LogStoreTest, AWatchMayCallBackIntoTheStore) {
+  logs_->OpenRun(6);
+  std::string seen;
+  ASSERT_EQ(logs_->WatchForData(6, 0, [&] { seen = *logs_->Read(6, 0, 10); }).state,
+            core::LogReader::DataWatch::State::kWatching);
+  std::thread writer([&] { ASSERT_TRUE(logs_->Append(6, 0, "xyz").ok()); });
   writer.join();
-  EXPECT_FALSE(logs_->WaitForData(5, 1, absl::Milliseconds(10)));
-  std::thread closer([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    logs_->CloseRun(5);
-  });
-  EXPECT_TRUE(logs_->WaitForData(5, 1, absl::Seconds(30)));
-  closer.join();
+  EXPECT_EQ(seen, "xyz");
 }
 
 TEST_F(LogStoreTest, SecretsAreMaskedAcrossChunksAndOffsetsStayTheWorkers) {

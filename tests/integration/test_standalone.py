@@ -148,6 +148,22 @@ class StandaloneTest(unittest.TestCase):
         self.assertEqual(statuses_at_first_line, ["running"])
         self.assertEqual(end["status"], "success")
 
+    def test_log_stream_resumes_after_last_event_id_and_ends_with_the_run(self):
+        job = self.hera.create_job(self.group["id"], "abc", "printf abcdef\n")
+        run = self.hera.wait_run(self.hera.run_job(job["id"])["run_id"])
+        req = urllib.request.Request(f"{self.hera.base}/api/v1/runs/{run['id']}/log/stream",
+                                     headers={"Authorization": "Bearer " + self.hera.token,
+                                              "Last-Event-ID": "3"})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            text = resp.read().decode()  # the server closes after the end event
+        events = [block for block in text.split("\n\n") if block]
+        self.assertEqual(events[0], "retry: 1000")
+        self.assertEqual(events[1].split("\n")[:2], ["event: log", "id: 6"])
+        self.assertEqual(json.loads(events[1].split("\ndata: ")[1]), {"offset": 3, "data": "def"})
+        self.assertEqual(events[2].split("\n")[0], "event: end")
+        self.assertEqual(json.loads(events[2].split("\ndata: ")[1])["status"], "success")
+        self.assertEqual(len(events), 3)
+
     def test_log_offset_reads(self):
         job = self.hera.create_job(self.group["id"], "abc", "printf abcdef\n")
         run = self.hera.wait_run(self.hera.run_job(job["id"])["run_id"])
