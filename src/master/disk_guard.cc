@@ -6,7 +6,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace hera::master {
@@ -22,13 +21,8 @@ constexpr int64_t kNearReserve = 4 << 20;
 }  // namespace
 
 bool IsDiskFull(const absl::Status& status) {
-  if (status.ok()) return false;
-  // SQLite says "database or disk is full" (SQLITE_FULL); the system, "No space left on
-  // device" (ENOSPC) or "Disk quota exceeded" (EDQUOT).
-  const absl::string_view m = status.message();
-  return status.code() == absl::StatusCode::kResourceExhausted ||
-         absl::StrContains(m, "disk is full") || absl::StrContains(m, "No space left") ||
-         absl::StrContains(m, "quota exceeded");
+  // SQLITE_FULL (store/sqlite), ENOSPC and EDQUOT (absl::ErrnoToStatus) all come as this code.
+  return status.code() == absl::StatusCode::kResourceExhausted;
 }
 
 absl::StatusOr<int64_t> DiskGuard::StatvfsFreeBytes(const std::string& path) {

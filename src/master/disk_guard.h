@@ -67,7 +67,8 @@ class DiskGuard {
   bool reported_ = false;                           // guarded by mu_: logged as full
 };
 
-// True if `status` says a write failed because the disk (or the database on it) is full.
+// True if `status`, from a write, says it failed because the disk (or the database on it) is
+// full: ResourceExhausted, which the store and absl::ErrnoToStatus use for that.
 bool IsDiskFull(const absl::Status& status);
 
 }  // namespace hera::master

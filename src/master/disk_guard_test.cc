@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <memory>
 
 #include "master/log_store.h"
@@ -44,20 +45,22 @@ TEST_F(DiskGuardTest, FullBelowTheReserveAndBackAboveIt) {
 }
 
 TEST_F(DiskGuardTest, AWriteThatFoundNoSpaceCountsUntilSpaceComesBack) {
-  EXPECT_FALSE(guard_->OnWriteFailure(absl::InternalError("locked")));
+  EXPECT_FALSE(guard_->OnWriteFailure(absl::UnavailableError("database is locked")));
   EXPECT_FALSE(guard_->Full());
   // The space looks fine (reserved blocks, a quota): the failed write still says full...
-  EXPECT_TRUE(guard_->OnWriteFailure(absl::InternalError("commit batch: database or disk is full")));
+  EXPECT_TRUE(guard_->OnWriteFailure(
+      absl::ResourceExhaustedError("commit batch: database or disk is full")));
   EXPECT_TRUE(guard_->Full());
-  EXPECT_TRUE(IsDiskFull(absl::ResourceExhaustedError("x")));
-  EXPECT_TRUE(IsDiskFull(absl::InternalError("write: No space left on device")));
+  EXPECT_TRUE(IsDiskFull(absl::ErrnoToStatus(ENOSPC, "write")));
+  EXPECT_TRUE(IsDiskFull(absl::ErrnoToStatus(EDQUOT, "write")));
+  EXPECT_FALSE(IsDiskFull(absl::ErrnoToStatus(EIO, "write")));
   clock_.Advance(absl::Milliseconds(500));
   EXPECT_TRUE(guard_->Full());
   // ... until a write succeeds,
   guard_->OnWriteOk();
   EXPECT_FALSE(guard_->Full());
   // ... or a reading a while after the failure shows room.
-  EXPECT_TRUE(guard_->OnWriteFailure(absl::InternalError("write: No space left on device")));
+  EXPECT_TRUE(guard_->OnWriteFailure(absl::ErrnoToStatus(ENOSPC, "write")));
   EXPECT_TRUE(guard_->Full());
   free_ = 50 << 20;
   clock_.Advance(absl::Seconds(1));

@@ -30,6 +30,8 @@ absl::Status SqliteError(int rc, std::string_view sqlite_message, std::string_vi
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
       return absl::UnavailableError(message);
+    case SQLITE_FULL:  // "database or disk is full": as ENOSPC maps, so callers see one code
+      return absl::ResourceExhaustedError(message);
     default:
       return absl::InternalError(message);
   }
