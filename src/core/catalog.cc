@@ -42,9 +42,7 @@ absl::Status ApplyGroupJson(const json& body, Group* group) {
         if (auto st = CheckDescription(v, key); !st.ok()) return st;
         group->description = std::move(v);
       } else {
-        if (v.size() > 200) {
-          return absl::InvalidArgumentError("field 'owner': is longer than 200 bytes");
-        }
+        if (auto st = CheckOwner(v, key); !st.ok()) return st;
         group->owner = std::move(v);
       }
     } else if (key == "parent_id") {
@@ -150,7 +148,7 @@ absl::Status Catalog::CheckGroupDeletable(GroupId id) const {
   return absl::OkStatus();
 }
 
-absl::Status Catalog::CheckJob(const Job& job) const {
+absl::Status Catalog::CheckJob(const Job& job, const Job* previous, absl::Time now) const {
   if (job.name.empty()) return absl::InvalidArgumentError("field 'name': is required");
   if (job.group_id == 0) return absl::InvalidArgumentError("field 'group_id': is required");
   if (!FindGroup(job.group_id)) {
@@ -169,14 +167,16 @@ absl::Status Catalog::CheckJob(const Job& job) const {
       return absl::InvalidArgumentError(
           absl::StrCat("field 'schedule.cron': ", cron.status().message()));
     }
-    // Every fire time becomes an action planned two days ahead: bound how many a day makes.
     // An expression that matches no time (Feb 30, a year gone by) would plan nothing and
-    // never say why, like @reboot, which the parser refuses.
-    if (!cron->NextAfter(job.updated_at, absl::UTCTimeZone())) {
+    // never say why, like @reboot, which the parser refuses. Checked when the cron is saved,
+    // not at every save: a job whose last year has passed can still be disabled or edited.
+    const bool cron_changed = !previous || previous->schedule.cron != job.schedule.cron;
+    if (cron_changed && !cron->NextAfter(now, absl::UTCTimeZone())) {
       return absl::InvalidArgumentError(absl::StrCat("field 'schedule.cron': '",
                                                      job.schedule.cron,
                                                      "' never fires: no time matches it"));
     }
+    // Every fire time becomes an action planned two days ahead: bound how many a day makes.
     const auto fires = cron->AllIn(job.updated_at, job.updated_at + absl::Hours(24),
                                    absl::UTCTimeZone(), kMaxFiresPerDay + 1);
     if (fires.size() > kMaxFiresPerDay) {
@@ -336,7 +336,7 @@ absl::StatusOr<Job> Catalog::PrepareNewJob(JobId id, const json& body, const std
   job.version = 1;
   job.created_at = job.updated_at = now;
   if (auto st = ApplyJobJson(body, &job); !st.ok()) return st;
-  if (auto st = CheckJob(job); !st.ok()) return st;
+  if (auto st = CheckJob(job, nullptr, now); !st.ok()) return st;
   return job;
 }
 
@@ -345,7 +345,7 @@ absl::StatusOr<Job> Catalog::PrepareJobUpdate(JobId id, const json& body, absl::
   if (!current) return absl::NotFoundError(absl::StrCat("job ", id, " does not exist"));
   Job job = *current;
   if (auto st = ApplyJobJson(body, &job); !st.ok()) return st;
-  if (auto st = CheckJob(job); !st.ok()) return st;
+  if (auto st = CheckJob(job, current, now); !st.ok()) return st;
   job.version += 1;
   job.updated_at = now;
   return job;

@@ -65,7 +65,8 @@ class Catalog {
   void RemoveJob(JobId id);
 
  private:
-  absl::Status CheckJob(const Job& job) const;
+  // The rules a job obeys when saved at `now`; `previous` is its stored version (null: new).
+  absl::Status CheckJob(const Job& job, const Job* previous, absl::Time now) const;
   absl::Status CheckGroupPlacement(const Group& group) const;
 
   std::map<GroupId, Group> groups_;

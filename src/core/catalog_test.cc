@@ -38,6 +38,24 @@ TEST_F(CatalogTest, GroupNamesAreUniqueAmongSiblingsOnly) {
             absl::StatusCode::kNotFound);
 }
 
+TEST_F(CatalogTest, ACronThatNeverFiresIsRefusedWhenSavedNotLater) {
+  AddGroup(1, {{"name", "etl"}});
+  auto never = catalog_.PrepareNewJob(
+      1, {{"name", "feb30"}, {"group_id", 1}, {"schedule", {{"cron", "0 0 0 30 2 ?"}}}}, "a", kNow);
+  ASSERT_EQ(never.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(never.status().message().find("never fires"), std::string::npos);
+  // A cron whose last year passes after the save: the job can still be disabled and edited,
+  // but not given a cron that never fires again.
+  AddJob(1, {{"name", "once"}, {"group_id", 1}, {"schedule", {{"cron", "0 0 0 1 1 ? 2027"}}}});
+  const absl::Time later = kNow + absl::Hours(24 * 365 * 2);
+  EXPECT_TRUE(catalog_.PrepareJobUpdate(1, {{"enabled", false}}, later).ok());
+  EXPECT_TRUE(catalog_.PrepareJobUpdate(1, {{"description", "done"}}, later).ok());
+  EXPECT_EQ(catalog_.PrepareJobUpdate(1, {{"schedule", {{"cron", "0 0 0 1 1 ? 2028"}}}}, later)
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(CatalogTest, GroupCannotMoveUnderItsDescendant) {
   AddGroup(1, {{"name", "a"}});
   AddGroup(2, {{"name", "b"}, {"parent_id", 1}});

@@ -90,6 +90,10 @@ absl::Status CheckDescription(const std::string& text, std::string_view field) {
   return CheckLength(text, kMaxDescriptionBytes, field);
 }
 
+absl::Status CheckOwner(const std::string& owner, std::string_view field) {
+  return CheckLength(owner, kMaxNameBytes, field);
+}
+
 namespace {
 
 absl::Status ApplySchedule(const json& j, Schedule* s) {
@@ -347,7 +351,7 @@ absl::Status ApplyJobJson(const json& body, Job* job) {
     } else if (key == "owner") {
       auto v = GetString(value, key);
       if (!v.ok()) return v.status();
-      if (auto st = CheckLength(*v, kMaxNameBytes, key); !st.ok()) return st;
+      if (auto st = CheckOwner(*v, key); !st.ok()) return st;
       job->owner = *v;
     } else {
       return FieldError(key, "unknown field");

@@ -35,6 +35,8 @@ absl::StatusOr<RerunBatch> RerunFromDocument(const nlohmann::json& doc);
 absl::Status CheckName(std::string_view name, std::string_view field);
 // A description: OK, or InvalidArgument naming `field` when it is over 64 KiB.
 absl::Status CheckDescription(const std::string& text, std::string_view field);
+// An owner (a user or team name): OK, or InvalidArgument naming `field` over 200 bytes.
+absl::Status CheckOwner(const std::string& owner, std::string_view field);
 
 // Configs as a JSON object of strings.
 nlohmann::json ConfigsToJson(const Configs& configs);
