@@ -48,6 +48,11 @@ int main(int argc, char** argv) {
                    "but the latest, are purged after this many days (0: kept forever)")
         ->capture_default_str()
         ->check(CLI::Range(0, 36500));
+    sa->add_option("--log-cap-mb", o.log_cap_mb,
+                   "a run's stored log keeps at most this many MiB: its first and last half, "
+                   "with a notice where the middle was dropped (0: no cap)")
+        ->capture_default_str()
+        ->check(CLI::Range(int64_t{0}, int64_t{1} << 20));
     sa->add_option("--kill-grace", o.kill_grace_s,
                    "seconds between SIGTERM and SIGKILL when a run is cancelled")
         ->capture_default_str()

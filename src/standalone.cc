@@ -205,6 +205,7 @@ int RunStandalone(const StandaloneOptions& options) {
   disk_options.reserve_bytes = options.min_free_disk_mb << 20;
   master::DiskGuard disk(disk_options, &clock);
   (*logs)->set_disk_guard(&disk);
+  (*logs)->set_cap_bytes(options.log_cap_mb << 20);
   // The key secret.* configs are encrypted with; created at first start.
   auto secrets = master::SecretBox::LoadOrCreate(dir + "/secret.key");
   if (!secrets.ok()) return Fail(secrets.status());

@@ -26,6 +26,8 @@ struct StandaloneOptions {
   // Finished runs (with their logs and work directories) and resource versions (but the
   // latest of each) older than this are purged; 0 keeps everything.
   int retention_days = 30;
+  // A run's stored log keeps at most this much, its first and last half (0: no cap).
+  int64_t log_cap_mb = 64;
   // Job commands (SEMANTICS.md §7): --command values, "TYPE=TEMPLATE" or
   // "TYPE@HOSTGROUP=TEMPLATE" (master/command_table.h); none: the built-in templates.
   std::vector<std::string> commands;

@@ -44,7 +44,7 @@ class LogTail final : public StreamSource {
     }
     Unwatch();
     const auto data = c_.logs->Read(id_, offset_, kStreamChunkBytes);
-    if (data.ok() && !data->empty()) {
+    if (data.ok() && data->next_offset > offset_) {
       AppendChunk(*data, out);
       return {Then::kMore};
     }
@@ -53,7 +53,7 @@ class LogTail final : public StreamSource {
     if (core::IsTerminal(run->status)) {
       // Output is stored before the end is recorded, so one more read sees all of it.
       const auto rest = c_.logs->Read(id_, offset_, kStreamChunkBytes);
-      if (rest.ok() && !rest->empty()) {
+      if (rest.ok() && rest->next_offset > offset_) {
         AppendChunk(*rest, out);
         return {Then::kMore};
       }
@@ -90,10 +90,10 @@ class LogTail final : public StreamSource {
   }
 
  private:
-  void AppendChunk(const std::string& data, std::string* out) {
-    const int64_t next = offset_ + static_cast<int64_t>(data.size());
-    out->append(SseEvent("log", absl::StrCat(next), {{"offset", offset_}, {"data", data}}));
-    offset_ = next;
+  void AppendChunk(const core::LogReader::Chunk& chunk, std::string* out) {
+    out->append(SseEvent("log", absl::StrCat(chunk.next_offset),
+                         {{"offset", offset_}, {"data", chunk.data}}));
+    offset_ = chunk.next_offset;
     last_write_ = absl::Now();
     reread_ = false;
   }
@@ -151,13 +151,13 @@ void AddRunRoutes(Router& r, const ApiContext& c) {
     HERA_TRY(core::Run run, c.store->GetRun(id));
     HERA_TRY(int64_t offset, QueryInt(req, "offset", 0, 0, INT64_MAX));
     HERA_TRY(int64_t limit, QueryInt(req, "limit", 8 << 20, 1, 64 << 20));
-    HERA_TRY(std::string data, c.logs->Read(id, offset, limit));
+    HERA_TRY(core::LogReader::Chunk chunk, c.logs->Read(id, offset, limit));
     HttpResponse resp;
     resp.content_type = "text/plain; charset=utf-8";
-    resp.headers.emplace_back("X-Next-Offset", absl::StrCat(offset + data.size()));
+    resp.headers.emplace_back("X-Next-Offset", absl::StrCat(chunk.next_offset));
     resp.headers.emplace_back("X-Log-Size", absl::StrCat(c.logs->Size(id)));
     resp.headers.emplace_back("X-Run-Finished", core::IsTerminal(run.status) ? "true" : "false");
-    resp.body = std::move(data);
+    resp.body = std::move(chunk.data);
     return resp;
   }));
   r.Add("GET", "/api/v1/runs/{id}/log/stream", Authenticated(c.auth, [c](HttpRequest& req,

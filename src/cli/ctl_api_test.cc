@@ -287,5 +287,18 @@ TEST(LogFollowerTest, SkipsOverlapAndRejectsMalformedEvents) {
   EXPECT_EQ(f.final_run()["status"], "success");
 }
 
+TEST(LogFollowerTest, MovesPastTheDroppedMiddleOfALogOverTheCap) {
+  std::string out;
+  LogFollower f(3, [&](std::string_view b) { out.append(b); });
+  // The server's notice stands for bytes 3..1000; the event id is where the log goes on.
+  ASSERT_TRUE(f.OnEvent({"log", R"({"offset":3,"data":"\nhera: 997 bytes dropped\nxyz"})",
+                         "1003"}).ok());
+  EXPECT_EQ(out, "\nhera: 997 bytes dropped\nxyz");
+  EXPECT_EQ(f.offset(), 1003);
+  ASSERT_TRUE(f.OnEvent({"log", R"({"offset":1003,"data":"!"})", "1004"}).ok());
+  EXPECT_EQ(out.back(), '!');
+  EXPECT_EQ(f.offset(), 1004);
+}
+
 }  // namespace
 }  // namespace hera::cli

@@ -161,9 +161,17 @@ class EngineCommands {
 class LogReader {
  public:
   virtual ~LogReader() = default;
-  // Up to `max_bytes` of run `run`'s log starting at `offset` (empty past the end).
-  virtual absl::StatusOr<std::string> Read(RunId run, int64_t offset, int64_t max_bytes) = 0;
-  // The log's current size in bytes (0 if nothing was logged yet).
+  // Bytes of a log read from an offset, and the offset to read on from. Offsets count every
+  // byte the run wrote; a log over the cap no longer holds its middle, so a read there gets a
+  // notice saying what was dropped and next_offset jumps past it: next_offset is not always
+  // the offset plus data.size().
+  struct Chunk {
+    std::string data;
+    int64_t next_offset = 0;
+  };
+  // Up to about `max_bytes` of run `run`'s log starting at `offset` (empty past the end).
+  virtual absl::StatusOr<Chunk> Read(RunId run, int64_t offset, int64_t max_bytes) = 0;
+  // How many bytes the run has written to its log so far (0 if nothing was logged yet).
   virtual int64_t Size(RunId run) = 0;
   // What WatchForData found. kReady: the log is already longer than the offset; kNotOpen: the
   // run is not being written (not started yet, or ended): look again later; kWatching: `id`

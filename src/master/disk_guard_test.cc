@@ -101,7 +101,7 @@ TEST_F(DiskGuardTest, LogsAreNotStoredWhileTheDiskIsFull) {
   free_ = 1LL << 30;
   clock_.Advance(absl::Seconds(1));
   EXPECT_TRUE((*logs)->Append(1, 6, "more\n").ok());
-  EXPECT_EQ(*(*logs)->Read(1, 0, 100), "hello\nmore\n");
+  EXPECT_EQ((*logs)->Read(1, 0, 100)->data, "hello\nmore\n");
   (*logs)->CloseRun(1);
   std::error_code ec;
   std::filesystem::remove_all(tmpl, ec);

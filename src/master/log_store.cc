@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -13,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/fd_io.h"
+#include "common/status.h"
 
 namespace hera::master {
 
@@ -108,6 +110,10 @@ absl::Status LogStore::WriteLocked(core::RunId run, OpenLog& log, std::string_vi
       return absl::InternalError(st.message());
     }
   }
+  if (log.block == 4096) {
+    struct stat st;
+    if (::fstat(log.fd.get(), &st) == 0 && st.st_blksize > 0) log.block = st.st_blksize;
+  }
   if (auto st = WriteAll(log.fd.get(), bytes); !st.ok()) {
     // A short write may have left part of `bytes`: the file is cut back to what was stored,
     // so the next chunk continues at the right offset.
@@ -119,7 +125,29 @@ absl::Status LogStore::WriteLocked(core::RunId run, OpenLog& log, std::string_vi
     return absl::InternalError(absl::StrCat("log of run ", run, ": ", st.message()));
   }
   log.size += bytes.size();
+  DropMiddleLocked(run, log);
   return absl::OkStatus();
+}
+
+void LogStore::DropMiddleLocked(core::RunId run, OpenLog& log) {
+  if (cap_bytes_ <= 0 || log.cannot_drop || log.size <= cap_bytes_) return;
+  const int64_t head = cap_bytes_ / 2;
+  const int64_t tail = cap_bytes_ - head;
+  // Only whole blocks can be freed: the hole starts at the block after the head and ends at
+  // the block before the tail, so the head and the tail are kept whole.
+  const int64_t begin = std::max(log.dropped_to, (head + log.block - 1) / log.block * log.block);
+  const int64_t end = (log.size - tail) / log.block * log.block;
+  // In steps, not at every chunk: a step costs a system call and keeps up to its size more.
+  const int64_t step = std::clamp<int64_t>(tail / 4, log.block, int64_t{1} << 20);
+  if (end - begin < step) return;
+  if (::fallocate(log.fd.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, begin,
+                  end - begin) != 0) {
+    log.cannot_drop = true;
+    spdlog::warn("run {}: the log is over the cap but kept whole: {} cannot free part of a "
+                 "file ({})", run, dir_, std::strerror(errno));
+    return;
+  }
+  log.dropped_to = end;
 }
 
 absl::StatusOr<int64_t> LogStore::Remove(core::RunId run) {
@@ -133,7 +161,8 @@ absl::StatusOr<int64_t> LogStore::Remove(core::RunId run) {
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
     return absl::ErrnoToStatus(errno, absl::StrCat("remove ", path));
   }
-  return static_cast<int64_t>(st.st_size);
+  // The space it took, not its length: a capped log's dropped middle took none.
+  return static_cast<int64_t>(st.st_blocks) * 512;
 }
 
 void LogStore::SetSecrets(core::RunId run, std::vector<std::string> secrets) {
@@ -161,25 +190,82 @@ void LogStore::DropMaskerLocked(core::RunId run) {
   }
 }
 
-absl::StatusOr<std::string> LogStore::Read(core::RunId run, int64_t offset, int64_t max_bytes) {
-  if (offset < 0) return absl::InvalidArgumentError("offset must not be negative");
-  UniqueFd fd(::open(PathOf(run).c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) {
-    if (errno == ENOENT) return std::string();  // nothing logged yet
-    return absl::InternalError(absl::StrCat("open log: ", std::strerror(errno)));
-  }
+namespace {
+
+// Reads up to `n` bytes at `offset` (fewer at the end of the file).
+absl::StatusOr<std::string> ReadAt(int fd, int64_t offset, int64_t n) {
   std::string out;
-  out.resize(max_bytes);
+  out.resize(n);
   int64_t got = 0;
-  while (got < max_bytes) {
-    const ssize_t n = ::pread(fd.get(), out.data() + got, max_bytes - got, offset + got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return absl::InternalError(absl::StrCat("read log: ", std::strerror(errno)));
-    if (n == 0) break;
-    got += n;
+  while (got < n) {
+    const ssize_t r = ::pread(fd, out.data() + got, n - got, offset + got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return absl::InternalError(absl::StrCat("read log: ", std::strerror(errno)));
+    if (r == 0) break;
+    got += r;
   }
   out.resize(got);
   return out;
+}
+
+// The data after `offset` in `fd`: where it starts (past a hole, if `offset` is in one) and
+// where the next hole (or the end) begins.
+struct DataExtent {
+  int64_t begin = 0;
+  int64_t end = 0;
+};
+DataExtent DataAfter(int fd, int64_t offset, int64_t size) {
+  const off_t begin = ::lseek(fd, offset, SEEK_DATA);
+  if (begin < 0) return {size, size};  // ENXIO: only a hole is left
+  const off_t end = ::lseek(fd, begin, SEEK_HOLE);
+  return {begin, end < 0 ? size : end};
+}
+
+std::string Mib(int64_t bytes) { return absl::StrFormat("%.1f MiB", bytes / 1048576.0); }
+
+}  // namespace
+
+absl::StatusOr<core::LogReader::Chunk> LogStore::Read(core::RunId run, int64_t offset,
+                                                       int64_t max_bytes) {
+  if (offset < 0) return absl::InvalidArgumentError("offset must not be negative");
+  UniqueFd fd(::open(PathOf(run).c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) {
+    if (errno == ENOENT) return Chunk{"", offset};  // nothing logged yet
+    return absl::InternalError(absl::StrCat("open log: ", std::strerror(errno)));
+  }
+  for (;;) {
+    struct stat st;
+    if (::fstat(fd.get(), &st) != 0) {
+      return absl::InternalError(absl::StrCat("stat log: ", std::strerror(errno)));
+    }
+    if (offset >= st.st_size) return Chunk{"", offset};
+    const DataExtent data = DataAfter(fd.get(), offset, st.st_size);
+    Chunk chunk;
+    if (data.begin > offset) {
+      // The middle of a log over the cap: say so, on a line of its own, and go on after it.
+      if (offset > 0) {
+        HERA_ASSIGN_OR_RETURN(std::string before, ReadAt(fd.get(), offset - 1, 1));
+        if (!before.empty() && before[0] != '\n' && before[0] != '\0') chunk.data = "\n";
+      }
+      absl::StrAppend(&chunk.data, "hera: ", data.begin - offset, " bytes (",
+                      Mib(data.begin - offset), ") of this log were dropped here: a stored log ",
+                      "over the cap keeps the head and the tail of a run's output\n");
+    }
+    const int64_t room = std::max<int64_t>(0, max_bytes - static_cast<int64_t>(chunk.data.size()));
+    HERA_ASSIGN_OR_RETURN(std::string bytes,
+                          ReadAt(fd.get(), data.begin, std::min(room, data.end - data.begin)));
+    // A writer may have dropped what was just read (it only ever drops more, never refills):
+    // if the bytes read are no longer all data, they may be zeros, so read again.
+    if (!bytes.empty()) {
+      const DataExtent now = DataAfter(fd.get(), data.begin, st.st_size);
+      if (now.begin != data.begin || now.end < data.begin + static_cast<int64_t>(bytes.size())) {
+        continue;
+      }
+    }
+    chunk.next_offset = data.begin + static_cast<int64_t>(bytes.size());
+    chunk.data += bytes;
+    return chunk;
+  }
 }
 
 int64_t LogStore::Size(core::RunId run) {

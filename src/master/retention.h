@@ -31,7 +31,7 @@ struct RetentionOptions {
 // What one pass removed.
 struct Purged {
   int64_t runs = 0;
-  int64_t log_bytes = 0;
+  int64_t log_bytes = 0;  // disk space their logs took
   int64_t work_dirs = 0;
   int64_t resource_versions = 0;
 };

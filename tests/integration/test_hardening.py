@@ -13,6 +13,7 @@ import tempfile
 import threading
 import time
 import unittest
+import urllib.request
 
 from hera_process import ADMIN_PASSWORD, HERA_BIN, ApiError, Hera
 
@@ -216,6 +217,99 @@ class FullDiskTest(unittest.TestCase):
         self.assertEqual(self.hera.get("/healthz")["status"], "ok")
         self.hera.create_group("after")
         self.assertEqual(self.hera.get("/api/v1/groups")["total"], 2)
+
+
+@unittest.skipUnless(HERA_BIN, "HERA_BIN is not set")
+class LogCapTest(unittest.TestCase):
+    """A run's stored log keeps its head and its tail (--log-cap-mb); the middle takes no disk."""
+
+    LINES = 200000  # "line 00000001 of a long log" × 200,000: 5.6 MB
+
+    def setUp(self):
+        self.hera = Hera(extra_args=["--log-cap-mb", "1"]).start()
+        self.addCleanup(self.hera.cleanup)
+        group = self.hera.create_group("etl")
+        script = (f"seq -f 'line %08g of a long log' 1 {self.LINES // 2}; sleep 1; "
+                  f"seq -f 'line %08g of a long log' {self.LINES // 2 + 1} {self.LINES}")
+        self.job = self.hera.create_job(group["id"], "chatty", script)
+
+    def expected(self):
+        return "".join(f"line {i:08d} of a long log\n" for i in range(1, self.LINES + 1))
+
+    def follow(self, run_id, into):
+        """Follows the run's live log stream to its end: (offset, data, next offset) events."""
+        req = urllib.request.Request(f"{self.hera.base}/api/v1/runs/{run_id}/log/stream",
+                                     headers={"Authorization": "Bearer " + self.hera.token})
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            event, event_id = None, None
+            for raw in resp:
+                line = raw.decode().rstrip("\n")
+                if line.startswith("event: "):
+                    event = line[7:]
+                elif line.startswith("id: "):
+                    event_id = int(line[4:])
+                elif line.startswith("data: ") and event == "log":
+                    data = json.loads(line[6:])
+                    into.append((data["offset"], data["data"], event_id))
+                elif line.startswith("data: ") and event == "end":
+                    return
+
+    def read_all(self, run_id):
+        """The stored log read as a client pages through it, following X-Next-Offset."""
+        text, offset, size = "", 0, None
+        while size is None or offset < size:
+            req = urllib.request.Request(
+                f"{self.hera.base}/api/v1/runs/{run_id}/log?offset={offset}&limit=300000",
+                headers={"Authorization": "Bearer " + self.hera.token})
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                text += resp.read().decode()
+                next_offset = int(resp.headers["X-Next-Offset"])
+                size = int(resp.headers["X-Log-Size"])
+            self.assertGreater(next_offset, offset)
+            offset = next_offset
+        return text, size
+
+    def test_a_log_over_the_cap_keeps_head_and_tail_with_a_notice(self):
+        run_id = self.hera.run_job(self.job["id"])["run_id"]
+        events = []
+        follower = threading.Thread(target=self.follow, args=(run_id, events))
+        follower.start()
+        run = self.hera.wait_run(run_id, timeout=60)
+        follower.join(60)
+        self.assertEqual(run["status"], "success", run)
+        full = self.expected()
+
+        # Stored: the first and the last half MiB, one notice between; the run's offsets kept.
+        text, size = self.read_all(run_id)
+        self.assertEqual(size, len(full))
+        head, notice, tail = text.partition(" of this log were dropped here")
+        self.assertTrue(notice, text[:200])
+        self.assertNotIn("were dropped here", tail)
+        head, _, _ = head.rpartition("hera: ")
+        head = head.removesuffix("\n")  # the notice starts a line of its own
+        self.assertTrue(full.startswith(head) and len(head) >= 512 * 1024, len(head))
+        tail = tail.split("\n", 1)[1]
+        self.assertTrue(full.endswith(tail) and len(tail) >= 512 * 1024, len(tail))
+        self.assertLess(len(text), 1.3 * 1024 * 1024)
+        paths = glob.glob(os.path.join(self.hera.data_dir, "logs", "*", f"{run_id}.log"))
+        self.assertEqual(len(paths), 1)
+        self.assertLess(os.stat(paths[0]).st_blocks * 512, 1.3 * 1024 * 1024,
+                        "the dropped middle takes no disk")
+
+        # The live follower got every line in order, once, without a byte of the dropped
+        # middle as zeros; whatever it read before the middle was dropped it kept.
+        self.assertTrue(events, "the follower got the log")
+        offset, lines = 0, []
+        for start, data, next_offset in events:
+            self.assertEqual(start, offset)
+            self.assertNotIn("\0", data)
+            lines += [l for l in data.split("\n") if l.startswith("line ")]
+            offset = next_offset
+        self.assertEqual(offset, len(full))
+        numbers = [int(l.split()[1]) for l in lines if len(l) == len("line 00000001 of a long log")]
+        self.assertEqual(numbers[0], 1)
+        self.assertEqual(numbers[-1], self.LINES)
+        self.assertEqual(numbers, sorted(set(numbers)), "in order and never twice")
 
 
 if __name__ == "__main__":
