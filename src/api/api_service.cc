@@ -126,7 +126,9 @@ void AddJobRoutes(Router& r, const ApiContext& c) {
                                                               const core::User&) {
     HERA_TRY(int64_t id, PathId(req));
     HERA_TRY(core::Job j, c.store->GetJob(id));
-    return JsonResponse(200, MaskedJobJson(j, c.tz));
+    json out = MaskedJobJson(j, c.tz);
+    out["effective_timezone"] = JobZoneJson(StoredJobZone(c.store, j), c.tz);
+    return JsonResponse(200, out);
   }));
   r.Add("PATCH", "/api/v1/jobs/{id}", Authenticated(c.auth, [c](HttpRequest& req,
                                                                 const core::User& u) {

@@ -41,14 +41,15 @@ render::EffectiveConfigs Effective(const core::Job& job, const std::vector<core:
   return render::MergeConfigs(job.configs, groups);
 }
 
-// The job's zone, or the server's when it names none.
-absl::StatusOr<absl::TimeZone> JobZone(const core::Job& job, const absl::TimeZone& server) {
-  absl::TimeZone zone = server;
-  if (!job.schedule.timezone.empty() && !absl::LoadTimeZone(job.schedule.timezone, &zone)) {
+// The zone `zone` names, or the server's when it names none.
+absl::StatusOr<absl::TimeZone> LoadJobZone(const core::Job& job, const core::JobZone& zone,
+                                           const absl::TimeZone& server) {
+  absl::TimeZone tz = server;
+  if (!zone.name.empty() && !absl::LoadTimeZone(zone.name, &tz)) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "job ", job.id, "'s time zone '", job.schedule.timezone, "' is unknown to this server"));
+        "job ", job.id, "'s time zone '", zone.name, "' is unknown to this server"));
   }
-  return zone;
+  return tz;
 }
 
 HttpResponse EffectiveConfigs(const ApiContext& c, HttpRequest& req) {
@@ -79,7 +80,8 @@ HttpResponse EffectiveConfigs(const ApiContext& c, HttpRequest& req) {
 HttpResponse Preview(const ApiContext& c, const core::Job& job, absl::Time at,
                      std::optional<core::ActionId> action) {
   HERA_TRY(auto chain, GroupChain(c.store, job.group_id));
-  HERA_TRY(absl::TimeZone zone, JobZone(job, c.tz));
+  const core::JobZone job_zone = StoredJobZone(c.store, job);
+  HERA_TRY(absl::TimeZone zone, LoadJobZone(job, job_zone, c.tz));
   HERA_TRY(render::JobScript script,
            render::RenderJobScript(job.script, Effective(job, chain), at, zone));
   json downloads = json::array();
@@ -92,6 +94,7 @@ HttpResponse Preview(const ApiContext& c, const core::Job& job, absl::Time at,
                             {"action_id", action ? json(*action) : json(nullptr)},
                             {"scheduled_time", FormatIsoTime(at, zone)},
                             {"timezone", zone.name()},
+                            {"timezone_reason", job_zone.reason},
                             {"script", script.rendered.text},
                             {"downloads", downloads},
                             {"env", env}});
@@ -110,7 +113,8 @@ HttpResponse PreviewJob(const ApiContext& c, HttpRequest& req) {
   absl::Time at = absl::Now();
   if (auto it = req.query.find("time"); it != req.query.end() && !it->second.empty()) {
     // A time without an offset is read in the job's zone, where its macros are evaluated.
-    HERA_TRY(absl::TimeZone zone, JobZone(job, c.tz));
+    const core::JobZone job_zone = StoredJobZone(c.store, job);
+    HERA_TRY(absl::TimeZone zone, LoadJobZone(job, job_zone, c.tz));
     HERA_TRY(at, ParseIsoTimeParam("time", it->second, zone));
   }
   return Preview(c, job, at, std::nullopt);

@@ -1,5 +1,7 @@
 #include "api/request_util.h"
 
+#include <map>
+
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -67,6 +69,22 @@ HttpHandler Authenticated(Auth* auth, UserHandler handler) {
     if (!user.ok()) return ErrorResponse(user.status());
     return handler(req, *user);
   };
+}
+
+core::JobZone StoredJobZone(core::Store* store, const core::Job& job) {
+  std::map<core::JobId, core::Job> fetched;  // node-based: the pointers handed out stay valid
+  return core::ZoneOfJob(job, [&](core::JobId id) -> const core::Job* {
+    if (auto it = fetched.find(id); it != fetched.end()) return &it->second;
+    absl::StatusOr<core::Job> up = store->GetJob(id);
+    return up.ok() ? &fetched.emplace(id, *std::move(up)).first->second : nullptr;
+  });
+}
+
+nlohmann::json JobZoneJson(const core::JobZone& zone, const absl::TimeZone& tz) {
+  nlohmann::json j = {{"name", zone.name.empty() ? tz.name() : zone.name},
+                      {"reason", zone.reason}};
+  j["inherited_from"] = zone.inherited_from ? nlohmann::json(zone.inherited_from) : nullptr;
+  return j;
 }
 
 }  // namespace hera::api

@@ -13,6 +13,8 @@
 #include "api/auth.h"
 #include "api/http_errors.h"
 #include "api/http_types.h"
+#include "core/job_zone.h"
+#include "core/store.h"
 
 namespace hera::api {
 
@@ -29,6 +31,11 @@ absl::StatusOr<nlohmann::json> JsonBody(const HttpRequest& req, bool empty_ok = 
 // The query value `text` of parameter `name` as an ISO-8601 time (local times in `tz`).
 absl::StatusOr<absl::Time> ParseIsoTimeParam(const std::string& name, const std::string& text,
                                              const absl::TimeZone& tz);
+
+// The zone `job`'s times and macros are in, and why (core::ZoneOfJob over the stored jobs).
+core::JobZone StoredJobZone(core::Store* store, const core::Job& job);
+// {"name","reason","inherited_from"} of `zone`, `name` resolved to the server's zone `tz`.
+nlohmann::json JobZoneJson(const core::JobZone& zone, const absl::TimeZone& tz);
 
 // An endpoint that needs a signed-in user.
 using UserHandler = std::function<HttpResponse(HttpRequest&, const core::User&)>;

@@ -107,7 +107,10 @@ absl::StatusOr<absl::TimeZone> Planner::Zone(const std::string& name) {
 absl::Status Planner::Resolve(JobPlan& p) {
   const Job& job = *p.job;
   const auto context = [&job] { return absl::StrCat("job ", job.id); };
-  auto tz = Zone(job.schedule.timezone);
+  const auto inherited = in_.inherited_zones.find(job.id);
+  auto tz = Zone(!job.schedule.timezone.empty() || inherited == in_.inherited_zones.end()
+                     ? job.schedule.timezone
+                     : inherited->second);
   if (!tz.ok()) return WithContext(tz.status(), AsStd(context()));
   p.tz = *tz;
   if (job.schedule.cron.empty()) return absl::OkStatus();

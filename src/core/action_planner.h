@@ -60,8 +60,10 @@ struct PlanInput {
   // Scheduled times are planned in [from, to).
   absl::Time from = absl::UnixEpoch();
   absl::Time to = absl::UnixEpoch();
-  // The zone of jobs whose schedule.timezone is empty (the server's zone).
+  // The zone of jobs whose schedule.timezone is empty (the server's zone)...
   absl::TimeZone default_tz = absl::UTCTimeZone();
+  // ...unless they are listed here (IANA names): dependent jobs that inherit a zone (ZoneOf).
+  std::map<JobId, std::string> inherited_zones;
   // Actions that already exist (any status), per job, ascending by time (an unsorted list or
   // repeated times are tolerated, at the cost of a sorted copy). Upstream links and
   // self-dependency use the union of these and the planned actions: so a link may reach before

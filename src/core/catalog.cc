@@ -256,6 +256,10 @@ std::vector<JobId> Catalog::WithDownstream(JobId id) const {
   return out;
 }
 
+JobZone Catalog::ZoneOf(const Job& job) const {
+  return ZoneOfJob(job, [this](JobId id) { return FindJob(id); });
+}
+
 std::vector<JobId> Catalog::UpstreamFirst() const {
   // Kahn's algorithm over the dependents index: a job is placed once its last upstream is.
   absl::flat_hash_map<JobId, int> waiting_for;

@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "core/job_zone.h"
 #include "core/model.h"
 #include "core/store.h"
 
@@ -34,6 +35,9 @@ class Catalog {
   std::vector<JobId> Dependents(JobId id) const;
   // `id` and every job downstream of it, transitively. O(what it returns).
   std::vector<JobId> WithDownstream(JobId id) const;
+  // The zone `job`'s times and macros are in (core/job_zone.h), with its upstreams as they are
+  // now.
+  JobZone ZoneOf(const Job& job) const;
   // Every job id, each after the jobs it depends on (saves refuse cycles). O(V + E).
   std::vector<JobId> UpstreamFirst() const;
   // The jobs `id` depends on (up) or that depend on it (down), transitively, at most

@@ -34,7 +34,7 @@ Scheduler::QueueKey Scheduler::KeyOf(const ActiveRun& r, Priority priority) {
           ToMicros(r.action.scheduled_time), r.run.id};
 }
 
-DispatchOrder Scheduler::MakeOrder(const Job& job, const Run& run, const Action& action) {
+DispatchOrder Scheduler::MakeOrder(const Job& job, const Run& run, const Action& action) const {
   DispatchOrder o;
   o.run_id = run.id;
   o.job_id = job.id;
@@ -49,7 +49,7 @@ DispatchOrder Scheduler::MakeOrder(const Job& job, const Run& run, const Action&
   o.timeout_s = job.timeout_s;
   o.host_group = job.host_group;
   o.configs = job.configs;
-  o.timezone = job.schedule.timezone;
+  o.timezone = catalog_.ZoneOf(job).name;
   // An idempotency key for jobs that write data (SEMANTICS.md §7).
   o.env = {
       {"HERA_JOB_ID", absl::StrCat(job.id)},

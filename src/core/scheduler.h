@@ -229,7 +229,8 @@ class Scheduler {
   using QueueKey = std::tuple<int, int, int64_t, RunId>;
 
   static QueueKey KeyOf(const ActiveRun& r, Priority priority);
-  static DispatchOrder MakeOrder(const Job& job, const Run& run, const Action& action);
+  // What a worker needs to run `run` of `action` as `job` defines it (its zone: ZoneOf).
+  DispatchOrder MakeOrder(const Job& job, const Run& run, const Action& action) const;
   void Enqueue(ActiveRun active, Priority priority);
 
   // --- actions (scheduler_actions.cc) ---

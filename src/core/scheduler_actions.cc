@@ -88,6 +88,11 @@ void Scheduler::PlanJobs(const std::set<JobId>& targets, absl::Time now, Effects
   for (JobId id : targets) {
     if (const Job* j = catalog_.FindJob(id)) {
       in.jobs.push_back(j);
+      if (j->schedule.timezone.empty() && j->schedule.cron.empty()) {
+        if (std::string zone = catalog_.ZoneOf(*j).name; !zone.empty()) {
+          in.inherited_zones.emplace(id, std::move(zone));
+        }
+      }
       known.insert(id);
       for (const auto& d : j->schedule.depends_on) known.insert(d.job_id);
     }

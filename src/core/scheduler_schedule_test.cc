@@ -205,6 +205,45 @@ TEST_F(ScheduleTest, SuperRecoveryRunsEachDownstreamOnceAfterItsInWaveUpstreams)
   EXPECT_NE(ActionAt(d, At(3))->reason.find("waiting for upstream"), std::string::npos);
 }
 
+TEST_F(ScheduleTest, ADependentChainRunsInTheZoneOfTheJobItsTimesComeFrom) {
+  // A daily extract at 01:30 in Shanghai (17:30 UTC the day before) on a UTC server; the
+  // transform and the load below it have no cron and no zone of their own.
+  const JobId extract = AddJob("extract", {{"schedule", {{"cron", "0 30 1 * * ?"},
+                                                         {"timezone", "Asia/Shanghai"}}}});
+  const JobId transform =
+      AddJob("transform", {{"schedule", {{"depends_on", {{{"job_id", extract}}}}}}});
+  const JobId load = AddJob("load", {{"schedule", {{"depends_on", {{{"job_id", transform}}}}}}});
+  const JobId own = AddJob("own_zone", {{"schedule", {{"depends_on", {{{"job_id", extract}}}},
+                                                      {"timezone", "UTC"}}}});
+  auto first = AdvanceTo(At(17, 30));
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].timezone, "Asia/Shanghai");
+  auto second = Finish(first[0], 0);
+  ASSERT_EQ(second.size(), 2u);
+  for (const DispatchOrder& o : second) {
+    EXPECT_EQ(o.scheduled_time, At(17, 30)) << "a dependent action takes its upstream's time";
+    EXPECT_EQ(o.timezone, o.job_id == own ? "UTC" : "Asia/Shanghai") << o.job_id;
+  }
+  const DispatchOrder& t = second[0].job_id == transform ? second[0] : second[1];
+  auto third = Finish(t, 0);
+  ASSERT_EQ(third.size(), 1u);
+  EXPECT_EQ(third[0].job_id, load);
+  EXPECT_EQ(third[0].timezone, "Asia/Shanghai") << "inherited down the chain";
+  Finish(third[0], 0);
+
+  // A super recovery's wave renders in the same zone.
+  Effects fx;
+  ASSERT_TRUE(sched_.SuperRecoverAction(ActionAt(extract, At(17, 30))->id, "bob", now_, &fx).ok());
+  sched_.Dispatch(now_, &fx);
+  ASSERT_EQ(fx.dispatches.size(), 1u);
+  for (const DispatchOrder& o : Finish(fx.dispatches[0].second, 0)) {
+    if (o.job_id == transform) {
+      EXPECT_EQ(o.timezone, "Asia/Shanghai");
+      EXPECT_EQ(o.trigger, Trigger::kSuperRecovery);
+    }
+  }
+}
+
 TEST_F(ScheduleTest, ForcedSuccessLetsDownstreamRun) {
   now_ = At(2, 0);
   const JobId a = AddJob("a", {{"schedule", {{"cron", "0 0 3 * * ?"}}}});

@@ -96,6 +96,45 @@ class RenderSecretsTest(unittest.TestCase):
         self.assertEqual(self.hera.get(f"/api/v1/runs?job_id={job['id']}")["total"], 1,
                          "a preview must not run the job")
 
+    def test_a_dependent_chain_renders_the_date_of_the_zone_its_times_come_from(self):
+        # A daily extract at 01:30 in Shanghai on this UTC server; the transform and the load
+        # below it name no zone and have no cron (issue 15: they rendered a UTC date).
+        script = 'echo "day=${zdt.addDay(-1).format("yyyy-MM-dd")}"\n'
+        extract = self.hera.create_job(self.team["id"], "extract", script, enabled=True,
+                                       schedule={"cron": "0 30 1 * * ?",
+                                                 "timezone": "Asia/Shanghai"})
+        transform = self.hera.create_job(self.team["id"], "transform", script, enabled=True,
+                                         schedule={"depends_on": [{"job_id": extract["id"]}]})
+        load = self.hera.create_job(self.team["id"], "load", script, enabled=True,
+                                    schedule={"depends_on": [{"job_id": transform["id"]}]})
+        zone = self.hera.get(f"/api/v1/jobs/{load['id']}")["effective_timezone"]
+        self.assertEqual(zone["name"], "Asia/Shanghai")
+        self.assertEqual(zone["inherited_from"], transform["id"])
+        self.assertIn("inherited from upstream job", zone["reason"])
+        self.assertEqual(self.hera.get(f"/api/v1/jobs/{extract['id']}")["effective_timezone"],
+                         {"name": "Asia/Shanghai", "reason": "the job's own zone",
+                          "inherited_from": None})
+
+        # Tomorrow's actions of the three share one time; each runs (as a recovery) and
+        # prints the day before that time in Shanghai.
+        days = {}
+        for job in (extract, transform, load):
+            actions = self.hera.get(f"/api/v1/jobs/{job['id']}/actions")["items"]
+            action = max(actions, key=lambda a: a["scheduled_time"])
+            preview = self.hera.get(f"/api/v1/actions/{action['id']}/preview")
+            self.assertEqual(preview["timezone"], "Asia/Shanghai", job["name"])
+            self.assertIn(preview["timezone_reason"].split(" ")[0], ("the", "inherited"))
+            ticket = self.hera.post(f"/api/v1/jobs/{job['id']}/run",
+                                    {"trigger": "recovery", "action_id": action["id"]})
+            run = self.hera.wait_run(ticket["run_id"])
+            self.assertEqual(run["status"], "success", run)
+            days[job["name"]] = (action["scheduled_time"], self.hera.log(run["id"]).strip())
+        self.assertEqual(len({t for t, _ in days.values()}), 1, days)
+        at = datetime.datetime.fromisoformat(days["extract"][0]).astimezone(
+            datetime.timezone(datetime.timedelta(hours=8)))
+        expected = "day=" + (at - datetime.timedelta(days=1)).strftime("%Y-%m-%d")
+        self.assertEqual({log for _, log in days.values()}, {expected}, days)
+
     def test_effective_configs_show_where_each_value_comes_from(self):
         job = self.hera.create_job(self.team["id"], "load", "true",
                                    configs={"queue": "etl", "secret.db_password": SECRET})
