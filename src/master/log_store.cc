@@ -245,7 +245,10 @@ absl::StatusOr<core::LogReader::Chunk> LogStore::Read(core::RunId run, int64_t o
       // The middle of a log over the cap: say so, on a line of its own, and go on after it.
       if (offset > 0) {
         HERA_ASSIGN_OR_RETURN(std::string before, ReadAt(fd.get(), offset - 1, 1));
-        if (!before.empty() && before[0] != '\n' && before[0] != '\0') chunk.data = "\n";
+        // push_back, not `= "\n"`: GCC 12 warns falsely (-Wrestrict) on the assignment.
+        if (!before.empty() && before[0] != '\n' && before[0] != '\0') {
+          chunk.data.push_back('\n');
+        }
       }
       absl::StrAppend(&chunk.data, "hera: ", data.begin - offset, " bytes (",
                       Mib(data.begin - offset), ") of this log were dropped here: a stored log ",
