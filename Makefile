@@ -2,6 +2,8 @@
 JOBS ?= $(shell nproc)
 DATA_DIR ?= ./hera-data
 HTTP_PORT ?= 8080
+# Where `make run` listens: this machine only; `make run BIND=0.0.0.0` for every interface.
+BIND ?= 127.0.0.1
 
 .PHONY: all deps build run test test-unit test-asan asan fuzz bench clean
 
@@ -17,7 +19,7 @@ build: deps
 	@ln -sf release/hera build/hera
 
 run: build
-	build/hera standalone --data-dir $(DATA_DIR) --http-port $(HTTP_PORT)
+	build/hera standalone --data-dir $(DATA_DIR) --http-port $(HTTP_PORT) --bind $(BIND)
 
 # Every test (unit, integration) in one ASan+UBSan build: one build keeps CI well under
 # 30 minutes on 2 cores, and every test runs under the sanitizers.

@@ -2,10 +2,41 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
+#include <string>
+#include <vector>
+
 #include "cli/cron_command.h"
 #include "cli/ctl_command.h"
 #include "standalone.h"
 #include "worker_command.h"
+
+namespace {
+
+// After "A subcommand is required": if the words left over name a command that does not exist
+// (`hera ctl foo`), says so with the commands there are, and returns true.
+bool UnknownCommand(CLI::App& app) {
+  CLI::App* at = &app;
+  std::string path = "hera";
+  for (;;) {
+    const std::vector<CLI::App*> chosen = at->get_subcommands();
+    if (chosen.empty()) break;
+    at = chosen.front();
+    path += " " + at->get_name();
+  }
+  const std::vector<std::string> rest = app.remaining(/*recurse=*/true);
+  if (rest.empty() || rest.front().empty() || rest.front()[0] == '-') return false;
+  std::string known;
+  for (const CLI::App* sub : at->get_subcommands({})) {
+    known += (known.empty() ? "" : ", ") + sub->get_name();
+  }
+  std::fprintf(stderr, "'%s' is not a command of '%s' (its commands: %s)\nRun '%s --help' for "
+               "more information.\n", rest.front().c_str(), path.c_str(), known.c_str(),
+               path.c_str());
+  return true;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"Hera: a distributed task scheduler for data platforms"};
@@ -132,6 +163,13 @@ int main(int argc, char** argv) {
   hera::cli::AddCtlCommand(app);
   hera::cli::AddCronCommand(app);
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::RequiredError& e) {
+    if (UnknownCommand(app)) return static_cast<int>(CLI::ExitCodes::ExtrasError);
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
   return exit_code;
 }

@@ -365,8 +365,19 @@ int RunStandalone(const StandaloneOptions& options) {
 
   if (auto st = WritePorts(dir, (*http)->port(), grpc_port); !st.ok()) return Fail(st);
 
-  std::printf("Hera is running at http://127.0.0.1:%d (data in %s)\n", (*http)->port(),
-              dir.c_str());
+  // What it listens on, as it is: a wildcard address is every interface, not 127.0.0.1.
+  const bool wildcard = options.bind_address == "0.0.0.0" || options.bind_address == "::";
+  const std::string host = options.bind_address.find(':') != std::string::npos
+                               ? absl::StrCat("[", options.bind_address, "]")
+                               : options.bind_address;
+  if (wildcard) {
+    std::printf("Hera is listening on %s:%d, every interface: open http://127.0.0.1:%d here, or "
+                "this machine's name elsewhere (data in %s)\n",
+                host.c_str(), (*http)->port(), (*http)->port(), dir.c_str());
+  } else {
+    std::printf("Hera is running at http://%s:%d (data in %s)\n", host.c_str(), (*http)->port(),
+                dir.c_str());
+  }
   if (generated->has_value()) {
     std::printf("Log in as admin with the password %s (shown once; set HERA_ADMIN_PASSWORD "
                 "to choose it)\n",

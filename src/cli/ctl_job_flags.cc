@@ -15,7 +15,8 @@ namespace hera::cli {
 namespace {
 
 // Fields the server sets; a definition copied from `job show --json` carries them.
-constexpr const char* kReadOnlyFields[] = {"id", "version", "created_at", "updated_at"};
+constexpr const char* kReadOnlyFields[] = {"id", "version", "created_at", "updated_at",
+                                          "effective_timezone"};
 
 absl::StatusOr<std::string> ReadFile(const std::string& path, std::string_view flag) {
   UniqueFd owned;

@@ -108,7 +108,8 @@ TEST(BuildJobBodyTest, ScriptFile) {
 
 TEST(BuildJobBodyTest, FileWithFlagOverrides) {
   // What `job show --json` prints: read-only fields are dropped so it can be sent back.
-  TempFile file(R"({"id":9,"version":4,"created_at":"x","updated_at":"y","name":"from_file",
+  TempFile file(R"({"id":9,"version":4,"created_at":"x","updated_at":"y",
+    "effective_timezone":{"name":"UTC"},"name":"from_file",
     "group_id":1,"type":"python","script":"import sys","retry":{"count":1,"interval_s":60},
     "configs":{"a":"1","b":"2"}})");
   JobFlags f;

@@ -156,7 +156,13 @@ struct LogFlags {
 absl::Status ShowLog(CtlContext& ctx, const LogFlags& flags) {
   HERA_ASSIGN_OR_RETURN(ApiClient * api, ctx.Api());
   if (flags.follow) {
-    return FollowLog(*api, flags.run_id, flags.offset, &WriteLog, DefaultFollowOptions()).status();
+    HERA_ASSIGN_OR_RETURN(Json run, FollowLog(*api, flags.run_id, flags.offset, &WriteLog,
+                                              DefaultFollowOptions()));
+    // As `run --wait`: the exit code says whether the run succeeded.
+    std::fflush(stdout);
+    std::fprintf(stderr, "%s\n", RunSummary(run).c_str());
+    if (FieldText(run, "status") != "success") throw CLI::RuntimeError(kExitError);
+    return absl::OkStatus();
   }
   // The server may answer a large log in parts; read until it has nothing more.
   int64_t offset = flags.offset;
@@ -219,7 +225,8 @@ void AddRunCommands(CLI::App* ctl, const std::shared_ptr<CtlContext>& ctx) {
   log->add_option("RUN_ID", log_flags->run_id, "Run id")->required()->check(CLI::PositiveNumber);
   log->add_option("--offset", log_flags->offset, "Start at this byte")
       ->check(CLI::NonNegativeNumber);
-  log->add_flag("-f,--follow", log_flags->follow, "Stream the log until the run ends");
+  log->add_flag("-f,--follow", log_flags->follow,
+                "Stream the log until the run ends; exit 0 only if it succeeded");
   log->callback([ctx, log_flags] { RunCommand([&] { return ShowLog(*ctx, *log_flags); }); });
 
   CLI::App* cancel = ctl->add_subcommand("cancel", "Cancel a queued or running run");

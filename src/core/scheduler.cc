@@ -327,7 +327,15 @@ void Scheduler::OnRunStarted(RunId id, const std::string& worker, absl::Time at,
   active.action.status = ActionStatus::kRunning;
   active.action.updated_at = at;
   fx->batch.runs.push_back(active.run);
-  fx->batch.actions.push_back(active.action);
+  if (Action* a = book_.FindMutable(active.run.action_id)) {
+    // The book's copy is the one downstream reasons read: it is running too.
+    a->status = ActionStatus::kRunning;
+    a->updated_at = at;
+    SaveAction(a->id, fx);
+    RefreshDownstreamReasons(a->id, at, fx);
+  } else {
+    fx->batch.actions.push_back(active.action);
+  }
 }
 
 void Scheduler::OnRunFinished(const RunResult& result, absl::Time now, Effects* fx) {

@@ -175,9 +175,11 @@ class Scheduler {
   absl::Status SetWorkerDraining(const std::string& id, bool draining);
   void UpdateWorkerMetrics(const std::string& id, const WorkerMetrics& metrics);
   // The worker is gone for good (silent past the grace period, or a process that died with the
-  // master): its started runs are `lost` with `reason` and retried per their job's policy; runs
-  // it had not started go back to the queue.
-  void WorkerLost(const std::string& id, const std::string& reason, absl::Time now, Effects* fx);
+  // master): its started runs are `lost` with `reason`, ended at `last_seen` (the worker's last
+  // sign of life; default: now), and retried per their job's policy at `now`; runs it had not
+  // started go back to the queue.
+  void WorkerLost(const std::string& id, const std::string& reason, absl::Time now, Effects* fx,
+                  absl::Time last_seen = absl::InfiniteFuture());
   // A worker (re)registered holding `held` runs. Runs the scheduler has on it that it no longer
   // holds are handled as by WorkerLost; returns the held runs the scheduler does not have on it
   // (finished, retried elsewhere, unknown), which the worker must kill and forget.
@@ -250,6 +252,8 @@ class Scheduler {
   RunId StartRun(ActionId action_id, Trigger trigger, int attempt, const std::string& actor,
                  absl::Time now, absl::Time not_before, const DispatchOrder* retry_of,
                  Effects* fx);
+  // Action `id`'s status changed: its waiting downstream actions say so in their reasons.
+  void RefreshDownstreamReasons(ActionId id, absl::Time now, Effects* fx);
   // After a run ended: its action's status, downstream notification and retries.
   void AfterRun(const ActiveRun& ended, absl::Time now, Effects* fx);
   void SaveAction(ActionId id, Effects* fx);
@@ -312,8 +316,10 @@ class Scheduler {
   // Dispatch helpers (scheduler_workers.cc).
   // The worker for a run needing `host_group`, or null with `why` set.
   const WorkerSlots* PickWorker(const std::string& host_group, std::string* why);
-  // Takes dispatched run `id` back from its worker: lost if it had started, else queued again.
-  void Reclaim(RunId id, const std::string& reason, absl::Time now, Effects* fx);
+  // Takes dispatched run `id` back from its worker: lost (ended at `last_seen`, if before
+  // `now`) if it had started, else queued again.
+  void Reclaim(RunId id, const std::string& reason, absl::Time now, Effects* fx,
+               absl::Time last_seen = absl::InfiniteFuture());
   bool shutting_down_ = false;
 };
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "common/time_format.h"
 #include "core/action_planner.h"
@@ -32,6 +33,18 @@ bool Retries(Trigger t) {
 
 bool NotStarted(ActionStatus s) {
   return s == ActionStatus::kPending || s == ActionStatus::kWaiting;
+}
+
+// An upstream action as a waiting downstream's reason shows it: "job 9 (action 66, running)",
+// "job 9 (action 66) failed after 3 attempts: exit code 1", "job 9 (action 66) queued: retry 1
+// of 3 at …".
+std::string UpstreamState(const Action& u) {
+  const std::string status = Name(u.status);
+  if (u.reason.empty()) return absl::StrCat("job ", u.job_id, " (action ", u.id, ", ", status, ")");
+  if (absl::StartsWith(u.reason, status)) {
+    return absl::StrCat("job ", u.job_id, " (action ", u.id, ") ", u.reason);
+  }
+  return absl::StrCat("job ", u.job_id, " (action ", u.id, ") ", status, ": ", u.reason);
 }
 
 }  // namespace
@@ -220,9 +233,7 @@ void Scheduler::Evaluate(ActionId id, absl::Time now, Effects* fx) {
     for (ActionId up : a->upstream) {
       const Action* u = book_.Find(up);
       if (u && u->status == ActionStatus::kSuccess) continue;
-      waits.push_back(u ? absl::StrCat("job ", u->job_id, " (action ", up, ", ",
-                                       Name(u->status), ")")
-                        : absl::StrCat("action ", up));
+      waits.push_back(u ? UpstreamState(*u) : absl::StrCat("action ", up));
     }
     reason = absl::StrCat("waiting for upstream ", absl::StrJoin(waits, ", "));
   } else {
@@ -276,6 +287,7 @@ RunId Scheduler::StartRun(ActionId action_id, Trigger trigger, int attempt,
   active.not_before = not_before;
   fx->batch.runs.push_back(run);
   SaveAction(action_id, fx);
+  RefreshDownstreamReasons(action_id, now, fx);
   if (not_before > now) {
     delayed_.insert({not_before, run.id});
     AddActive(std::move(active));
@@ -283,6 +295,17 @@ RunId Scheduler::StartRun(ActionId action_id, Trigger trigger, int attempt,
     Enqueue(std::move(active), job->priority);
   }
   return run.id;
+}
+
+void Scheduler::RefreshDownstreamReasons(ActionId id, absl::Time now, Effects* fx) {
+  // A copy: Evaluate may start an action, which changes the book.
+  const std::vector<ActionId> downstream = book_.downstream(id);
+  for (ActionId down : downstream) {
+    const Action* d = book_.Find(down);
+    // Only those already waiting: a pending one's time has not come, and Evaluate writes its
+    // reason when it does.
+    if (d && d->status == ActionStatus::kWaiting) Evaluate(down, now, fx);
+  }
 }
 
 void Scheduler::AfterRun(const ActiveRun& ended, absl::Time now, Effects* fx) {
@@ -343,14 +366,18 @@ void Scheduler::AfterRun(const ActiveRun& ended, absl::Time now, Effects* fx) {
     a->reason = absl::StrCat("retry ", run.attempt, " of ", job->retry.count, " at ",
                              FormatIsoTime(at, tz_), " after: ", run.message);
     SaveAction(a->id, fx);
+    RefreshDownstreamReasons(a->id, now, fx);
     return;
   }
   wave_adopted_.erase(a->id);
   a->status = run.status == RunStatus::kCancelled ? ActionStatus::kCancelled
                                                   : ActionStatus::kFailed;
-  a->reason = run.message;
+  a->reason = run.attempt > 1 && a->status == ActionStatus::kFailed
+                  ? absl::StrCat("failed after ", run.attempt, " attempts: ", run.message)
+                  : run.message;
   a->updated_at = now;
   SaveAction(a->id, fx);
+  RefreshDownstreamReasons(a->id, now, fx);
   if (moves_wave) AbandonWave(a->id, now, fx);
 }
 
@@ -772,6 +799,7 @@ absl::StatusOr<Action> Scheduler::ForceAction(ActionId id, ActionStatus status,
     a->reason = why;
     a->updated_at = now;
     SaveAction(id, fx);
+    RefreshDownstreamReasons(id, now, fx);
   }
   return *book_.Find(id);
 }

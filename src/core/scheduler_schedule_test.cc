@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
 #include "core/scheduler.h"
 
 namespace hera::core {
@@ -94,6 +95,31 @@ TEST_F(ScheduleTest, UpstreamSuccessStartsDownstreamInTheSameStep) {
   ASSERT_EQ(next.size(), 1u);
   EXPECT_EQ(next[0].job_id, b);
   EXPECT_EQ(next[0].trigger, Trigger::kSchedule);
+}
+
+TEST_F(ScheduleTest, AWaitingActionsReasonFollowsItsUpstreamsCurrentState) {
+  const JobId a = AddJob("a", {{"schedule", {{"cron", "0 0 12 * * ?"}}},
+                               {"retry", {{"count", 2}, {"interval_s", 60}}}});
+  const JobId b = AddJob("b", {{"schedule", {{"depends_on", {{{"job_id", a}}}}}}});
+  const ActionId up = ActionAt(a, At(12))->id;
+  const auto reason = [&] { return ActionAt(b, At(12))->reason; };
+  auto orders = AdvanceTo(At(12));
+  ASSERT_EQ(orders.size(), 1u);
+  EXPECT_EQ(reason(), absl::StrCat("waiting for upstream job ", a, " (action ", up, ", queued)"));
+  Effects started;
+  sched_.OnRunStarted(orders[0].run_id, "w", now_, &started);
+  EXPECT_EQ(ActionAt(a, At(12))->status, ActionStatus::kRunning);
+  EXPECT_EQ(reason(), absl::StrCat("waiting for upstream job ", a, " (action ", up, ", running)"));
+  Finish(orders[0], 1);
+  EXPECT_NE(reason().find("queued: retry 1 of 2 at"), std::string::npos) << reason();
+  for (int attempt = 2; attempt <= 3; ++attempt) {
+    auto retry = AdvanceTo(now_ + absl::Seconds(60));
+    ASSERT_EQ(retry.size(), 1u);
+    Finish(retry[0], 1);
+  }
+  EXPECT_EQ(ActionAt(a, At(12))->status, ActionStatus::kFailed);
+  EXPECT_EQ(reason(), absl::StrCat("waiting for upstream job ", a, " (action ", up,
+                                   ") failed after 3 attempts: exit code 1"));
 }
 
 TEST_F(ScheduleTest, ManualRunDoesNotNotifyDownstream) {

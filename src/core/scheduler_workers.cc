@@ -152,7 +152,8 @@ void Scheduler::Dispatch(absl::Time now, Effects* fx) {
   }
 }
 
-void Scheduler::Reclaim(RunId id, const std::string& reason, absl::Time now, Effects* fx) {
+void Scheduler::Reclaim(RunId id, const std::string& reason, absl::Time now, Effects* fx,
+                        absl::Time last_seen) {
   auto it = active_.find(id);
   if (it == active_.end() || !it->second.dispatched) return;
   ActiveRun& active = it->second;
@@ -168,19 +169,22 @@ void Scheduler::Reclaim(RunId id, const std::string& reason, absl::Time now, Eff
     queue_.insert(KeyOf(active, job ? job->priority : Priority::kMedium));
     return;
   }
-  Finish(active, RunStatus::kLost, reason, now, fx);
-  const ActiveRun ended = TakeActive(it);
-  AfterRun(ended, now, fx);
+  // Its end is the last sign of life of its worker: nothing about it was known after that.
+  absl::Time ended = std::min(now, last_seen);
+  if (active.run.started_at) ended = std::max(ended, *active.run.started_at);
+  Finish(active, RunStatus::kLost, reason, ended, fx);
+  const ActiveRun taken = TakeActive(it);
+  AfterRun(taken, now, fx);
 }
 
 void Scheduler::WorkerLost(const std::string& id, const std::string& reason, absl::Time now,
-                           Effects* fx) {
+                           Effects* fx, absl::Time last_seen) {
   SetWorkerConnected(id, false);
   std::vector<RunId> runs;
   for (const auto& [rid, r] : active_) {
     if (r.dispatched && r.run.worker == id) runs.push_back(rid);
   }
-  for (RunId rid : runs) Reclaim(rid, reason, now, fx);
+  for (RunId rid : runs) Reclaim(rid, reason, now, fx, last_seen);
 }
 
 std::vector<RunId> Scheduler::ReattachWorker(const std::string& id,

@@ -156,11 +156,14 @@ TEST_F(SchedulerWorkersTest, StartedRunsOfALostWorkerAreLostAndItsLateReportsIgn
   sched_.Dispatch(kNow, &fx);
   sched_.OnRunStarted(r1, "w1", kNow, &fx);
   Effects lost;
-  sched_.WorkerLost("w1", "worker silent for 30 s", kNow + absl::Seconds(40), &lost);
+  // Last heard from 10 s after the run started, declared lost 30 s later.
+  sched_.WorkerLost("w1", "worker silent for 30 s", kNow + absl::Seconds(40), &lost,
+                    kNow + absl::Seconds(10));
   bool marked_lost = false;
   for (const core::Run& r : lost.batch.runs) {
     if (r.id == r1 && r.status == RunStatus::kLost) {
       marked_lost = r.message == "worker silent for 30 s";
+      EXPECT_EQ(r.ended_at, kNow + absl::Seconds(10)) << "its end is the last sign of life";
     }
   }
   EXPECT_TRUE(marked_lost);

@@ -412,9 +412,9 @@ void Engine::UpdateWorkerMetrics(const std::string& id, const core::WorkerMetric
   });
 }
 
-void Engine::WorkerLost(const std::string& id, const std::string& reason) {
-  Post([id, reason](Scheduler& s, absl::Time now, Effects& fx) -> Reply {
-    s.WorkerLost(id, reason, now, &fx);
+void Engine::WorkerLost(const std::string& id, const std::string& reason, absl::Time last_seen) {
+  Post([id, reason, last_seen](Scheduler& s, absl::Time now, Effects& fx) -> Reply {
+    s.WorkerLost(id, reason, now, &fx, last_seen);
     return nullptr;
   });
 }

@@ -61,7 +61,8 @@ class Engine final : public core::EngineCommands, public core::RunReports {
   void SetWorkerConnected(const std::string& id, bool connected);
   void UpdateWorkerMetrics(const std::string& id, const core::WorkerMetrics& metrics);
   // Gives up a silent worker: its runs are lost (or requeued) with `reason`.
-  void WorkerLost(const std::string& id, const std::string& reason);
+  void WorkerLost(const std::string& id, const std::string& reason,
+                  absl::Time last_seen = absl::InfiniteFuture());
   absl::Status SetWorkerDraining(const std::string& id, bool draining);
   void SetKnownHostGroups(std::set<std::string> groups);
   void SetDispatchLimits(const core::DispatchLimits& limits);

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/thread_name.h"
+#include "common/time_format.h"
 #include "rpc/convert.h"
 
 namespace hera::master {
@@ -379,7 +380,11 @@ void WorkerHub::WatchLoop() {
     auto runs = engine_->RunsByWorker();
     if (!runs.ok()) continue;
     const absl::Time now = clock_->Now();
-    std::vector<std::pair<std::string, std::string>> lost;  // (worker, reason)
+    struct Lost {
+      std::string worker, reason;
+      absl::Time last_seen;
+    };
+    std::vector<Lost> lost;
     std::vector<std::shared_ptr<Connection>> silent;
     {
       std::lock_guard lock(mu_);
@@ -399,8 +404,13 @@ void WorkerHub::WatchLoop() {
         if (!e.declared_lost && now - since >= options_.grace) {
           e.declared_lost = true;
           e.pending_cancels.clear();
-          lost.emplace_back(id, absl::StrCat("lost: worker ", id, " was silent for ",
-                                             absl::FormatDuration(now - since)));
+          // Whole seconds: "15s", not "15.405585114s".
+          lost.push_back({id,
+                          absl::StrCat("lost: worker ", id, " was silent from ",
+                                       FormatIsoTime(since, absl::UTCTimeZone()), " for ",
+                                       absl::FormatDuration(absl::Trunc(now - since,
+                                                                        absl::Seconds(1)))),
+                          since});
         }
       }
     }
@@ -422,9 +432,9 @@ void WorkerHub::WatchLoop() {
         Send(*conn, std::move(keepalive));
       }
     }
-    for (const auto& [id, reason] : lost) {
-      spdlog::warn("{}; its runs are retried per their jobs' policies", reason);
-      engine_->WorkerLost(id, reason);
+    for (const Lost& l : lost) {
+      spdlog::warn("{}; its runs are retried per their jobs' policies", l.reason);
+      engine_->WorkerLost(l.worker, l.reason, l.last_seen);
     }
   }
 }

@@ -2,6 +2,7 @@
 host groups, worker loss with kill -9, results kept in a worker's outbox across restarts, the
 cluster token, drain, cancel with YARN/MapReduce kills, and a master outage (issue 5)."""
 
+import datetime
 import os
 import shutil
 import signal
@@ -189,7 +190,11 @@ class ClusterTest(unittest.TestCase):
             # the freeze), and well before a second grace would have passed.
             self.assertGreaterEqual(time.time() - frozen_at, FROZEN_GRACE_S - 2.5)
             self.assertLess(time.time() - frozen_at, 1.5 * FROZEN_GRACE_S)
-            self.assertIn("silent", lost["message"])
+            # Whole seconds, from the last heartbeat; the run ended then as far as anyone knows.
+            self.assertRegex(lost["message"], r"^lost: worker w1 was silent from \S+ for \d+s$")
+            ended = datetime.datetime.fromisoformat(lost["ended_at"]).timestamp()
+            self.assertLess(ended, frozen_at + 0.5, "ended at its last sign of life")
+            self.assertGreater(ended, frozen_at - 3)
         finally:
             w1.proc.send_signal(signal.SIGCONT)
 

@@ -273,6 +273,18 @@ class CtlTest(unittest.TestCase):
         self.assertRegex(status, r"(?m)^exit code:\s+7$")
         self.assertRegex(status, r"(?m)^status:\s+failed$")
         self.assertEqual(self.ctl_json("status", run_id)["exit_code"], 7)
+        # Following the failed run's log says the same as --wait: exit 1, the run on stderr.
+        followed = self.ctl("log", run_id, "--follow", expect=1)
+        self.assertIn("before-exit", followed.stdout)
+        self.assertRegex(followed.stderr, r"run \d+ failed \(exit code 7\)")
+
+    def test_an_unknown_command_is_named(self):
+        r = self.ctl("foo", expect=109)
+        self.assertIn("'foo' is not a command of 'hera ctl'", r.stderr)
+        self.assertIn("job, run", r.stderr)
+        r = self.ctl("job", "lst", expect=109)
+        self.assertIn("'lst' is not a command of 'hera ctl job' (its commands: create, list",
+                      r.stderr)
 
     def test_log_follow_streams_while_running(self):
         script = "for i in 1 2 3 4 5; do echo line$i; sleep 0.5; done"

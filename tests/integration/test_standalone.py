@@ -3,8 +3,10 @@
 import datetime
 import json
 import os
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 import unittest
 import urllib.request
@@ -174,6 +176,30 @@ class StandaloneTest(unittest.TestCase):
             self.assertEqual(resp.read(), b"bc")
             self.assertEqual(resp.headers["X-Next-Offset"], "3")
             self.assertEqual(resp.headers["X-Run-Finished"], "true")
+
+    def test_it_prints_the_address_it_listens_on(self):
+        port = self.hera.base.rsplit(":", 1)[1]
+        self.assertIn(f"Hera is running at http://127.0.0.1:{port} ", self.hera.server_log())
+        # Every interface: said so, not "127.0.0.1" (in a network namespace of its own, so
+        # nothing outside this test can reach it).
+        data = tempfile.mkdtemp(prefix="hera-bind-")
+        self.addCleanup(shutil.rmtree, data, True)
+        script = (f"ip link set lo up && exec {HERA_BIN} standalone --data-dir {data} "
+                  "--bind 0.0.0.0 --http-port 0 --grpc-port 0")
+        proc = subprocess.Popen(["unshare", "-n", "sh", "-c", script], stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, text=True,
+                                env=dict(os.environ, HERA_ADMIN_PASSWORD=ADMIN_PASSWORD))
+        try:
+            line = proc.stdout.readline()
+            while line and not line.startswith("Hera is"):  # the server log comes first
+                line = proc.stdout.readline()
+            if not line and proc.wait(10) != 0:
+                self.skipTest("cannot make a network namespace here (unshare -n)")
+            self.assertRegex(line, r"^Hera is listening on 0\.0\.0\.0:\d+, every interface: "
+                                   r"open http://127\.0\.0\.1:\d+ here")
+        finally:
+            proc.terminate()
+            proc.wait(30)
 
     def test_every_endpoint_but_login_and_healthz_needs_a_token(self):
         self.assertEqual(self.hera.get("/healthz", token=False), {"status": "ok"})
