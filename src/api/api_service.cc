@@ -23,6 +23,25 @@ namespace {
 
 using nlohmann::json;
 
+// Takes the save option "force" out of a job body (it is not a field of the job).
+absl::StatusOr<core::JobSaveOptions> TakeForce(json* body) {
+  core::JobSaveOptions options;
+  if (!body->is_object() || !body->contains("force")) return options;
+  const json& force = (*body)["force"];
+  if (!force.is_boolean()) {
+    return absl::InvalidArgumentError("field 'force': must be true or false");
+  }
+  options.force_host_group = force.get<bool>();
+  body->erase("force");
+  return options;
+}
+
+// `job` with "warnings" when the save has any.
+json WithWarnings(json job, const std::vector<std::string>& warnings) {
+  if (!warnings.empty()) job["warnings"] = warnings;
+  return job;
+}
+
 // True for a request that would write to the store when the disk is full. Logging in and out
 // and cancelling a run stay possible: they write little, and a cancel may be what frees space.
 bool ChangesState(const HttpRequest& req) {
@@ -119,8 +138,11 @@ void AddJobRoutes(Router& r, const ApiContext& c) {
   }));
   r.Add("POST", "/api/v1/jobs", Authenticated(c.auth, [c](HttpRequest& req, const core::User& u) {
     HERA_TRY(json body, JsonBody(req));
-    HERA_TRY(core::Job j, c.engine->CreateJob(body, u.username));
-    return JsonResponse(201, MaskedJobJson(j, c.tz));
+    HERA_TRY(core::JobSaveOptions options, TakeForce(&body));
+    std::vector<std::string> warnings;
+    options.warnings = &warnings;
+    HERA_TRY(core::Job j, c.engine->CreateJob(body, u.username, options));
+    return JsonResponse(201, WithWarnings(MaskedJobJson(j, c.tz), warnings));
   }));
   r.Add("GET", "/api/v1/jobs/{id}", Authenticated(c.auth, [c](HttpRequest& req,
                                                               const core::User&) {
@@ -134,8 +156,11 @@ void AddJobRoutes(Router& r, const ApiContext& c) {
                                                                 const core::User& u) {
     HERA_TRY(int64_t id, PathId(req));
     HERA_TRY(json body, JsonBody(req));
-    HERA_TRY(core::Job j, c.engine->UpdateJob(id, body, u.username));
-    return JsonResponse(200, MaskedJobJson(j, c.tz));
+    HERA_TRY(core::JobSaveOptions options, TakeForce(&body));
+    std::vector<std::string> warnings;
+    options.warnings = &warnings;
+    HERA_TRY(core::Job j, c.engine->UpdateJob(id, body, u.username, options));
+    return JsonResponse(200, WithWarnings(MaskedJobJson(j, c.tz), warnings));
   }));
   r.Add("DELETE", "/api/v1/jobs/{id}", Authenticated(c.auth, [c](HttpRequest& req,
                                                                  const core::User& u) {

@@ -135,7 +135,7 @@ HttpResponse RestoreRevision(const ApiContext& c, HttpRequest& req, const core::
     if (!current.contains(key) || current[key] != value) changed.push_back(key);
   }
   if (!changed.empty()) {
-    auto saved = c.engine->UpdateJob(job.id, definition, u.username);
+    auto saved = c.engine->UpdateJob(job.id, definition, u.username, {});
     if (!saved.ok()) return ErrorResponse(RestoreError(saved.status(), job.id, version));
     job = *std::move(saved);
   }

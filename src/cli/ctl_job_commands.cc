@@ -1,5 +1,6 @@
 // `hera ctl job create|list|show|update|delete`.
 
+#include <cstdio>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -21,6 +22,7 @@ struct JobFlagStorage {
       priority;
   int64_t group_id = 0, timeout_s = 0, retry_count = 0, retry_interval_s = 0;
   bool enabled = true;
+  bool force = false;  // save a host group no worker serves yet
   std::vector<std::string> configs;
   CLI::Option *file_opt, *name_opt, *type_opt, *script_opt, *script_file_opt, *description_opt,
       *host_group_opt, *cron_opt, *timezone_opt, *priority_opt, *group_opt, *timeout_opt,
@@ -82,12 +84,24 @@ void AddDefinitionFlags(CLI::App* cmd, JobFlagStorage* s) {
                         ->check(CLI::IsMember({"low", "medium", "high"}));
   s->enabled_opt = cmd->add_option("--enabled", s->enabled, "true or false");
   cmd->add_option("--config", s->configs, "Job config KEY=VALUE (repeatable)");
+  cmd->add_flag("--force", s->force,
+                "Save a --host-group no worker serves yet (its runs wait for one)");
+}
+
+// Prints the save's warnings (a forced host group) to stderr.
+void PrintWarnings(const Json& job) {
+  if (!job.contains("warnings") || !job["warnings"].is_array()) return;
+  for (const Json& w : job["warnings"]) {
+    if (w.is_string()) std::fprintf(stderr, "warning: %s\n", w.get<std::string>().c_str());
+  }
 }
 
 absl::Status CreateJob(CtlContext& ctx, const JobFlagStorage& s) {
   HERA_ASSIGN_OR_RETURN(Json body, BuildJobBody(s.ToJobFlags(), JobBodyKind::kCreate));
+  if (s.force) body["force"] = true;
   HERA_ASSIGN_OR_RETURN(ApiClient * api, ctx.Api());
   HERA_ASSIGN_OR_RETURN(Json job, api->Post("/jobs", body));
+  PrintWarnings(job);
   if (ctx.json) {
     PrintJson(job);
   } else {
@@ -107,7 +121,9 @@ absl::Status UpdateJob(CtlContext& ctx, const JobFlagStorage& s) {
     if (job.contains("configs")) current_configs = job["configs"];
   }
   HERA_ASSIGN_OR_RETURN(Json body, BuildJobBody(flags, JobBodyKind::kUpdate, current_configs));
+  if (s.force) body["force"] = true;
   HERA_ASSIGN_OR_RETURN(Json job, api->Patch(absl::StrCat("/jobs/", s.id), body));
+  PrintWarnings(job);
   if (ctx.json) {
     PrintJson(job);
   } else {

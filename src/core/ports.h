@@ -117,6 +117,15 @@ struct RunTicket {
 // The commands the API may send to the engine. Thread-safe; each call waits until its change
 // is committed to the store, then returns the stored value or an error naming what is wrong
 // (nothing is written on error).
+// What a job save may be told beyond its body, and what it tells back.
+struct JobSaveOptions {
+  // A host group no worker has registered with is accepted (and exists from now on: its runs
+  // wait for such a worker); otherwise it is refused as a likely typo.
+  bool force_host_group = false;
+  // Receives what the caller should be told about an accepted save (may be null).
+  std::vector<std::string>* warnings = nullptr;
+};
+
 class EngineCommands {
  public:
   virtual ~EngineCommands() = default;
@@ -129,9 +138,13 @@ class EngineCommands {
   virtual absl::StatusOr<Group> UpdateGroup(GroupId id, const nlohmann::json& body,
                                             const std::string& actor) = 0;
   virtual absl::Status DeleteGroup(GroupId id, const std::string& actor) = 0;
-  virtual absl::StatusOr<Job> CreateJob(const nlohmann::json& body, const std::string& actor) = 0;
+  // Saves a job, refusing a script that would not render, a command that would not build or
+  // (unless forced) a host group no worker serves, as its runs would fail.
+  virtual absl::StatusOr<Job> CreateJob(const nlohmann::json& body, const std::string& actor,
+                                        const JobSaveOptions& options) = 0;
   virtual absl::StatusOr<Job> UpdateJob(JobId id, const nlohmann::json& body,
-                                        const std::string& actor) = 0;
+                                        const std::string& actor,
+                                        const JobSaveOptions& options) = 0;
   virtual absl::Status DeleteJob(JobId id, const std::string& actor) = 0;
   virtual absl::StatusOr<RunTicket> RunJob(JobId id, Trigger trigger,
                                            const std::string& actor) = 0;

@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/status.h"
 #include "common/time_format.h"
 
 namespace hera::core {
@@ -161,6 +163,7 @@ absl::StatusOr<Group> Scheduler::CreateGroup(const nlohmann::json& body, const s
                                              absl::Time now, Effects* fx) {
   auto group = catalog_.PrepareNewGroup(ids_.group + 1, body, actor, now);
   if (!group.ok()) return group.status();
+  if (group_check_) HERA_RETURN_IF_ERROR(group_check_(*group, catalog_, now));
   ids_.group = group->id;
   catalog_.PutGroup(*group);
   fx->batch.groups.push_back(*group);
@@ -171,6 +174,9 @@ absl::StatusOr<Group> Scheduler::UpdateGroup(GroupId id, const nlohmann::json& b
                                              absl::Time now, Effects* fx) {
   auto group = catalog_.PrepareGroupUpdate(id, body, now);
   if (!group.ok()) return group.status();
+  if (group_check_ && group->configs != catalog_.FindGroup(id)->configs) {
+    HERA_RETURN_IF_ERROR(group_check_(*group, catalog_, now));
+  }
   catalog_.PutGroup(*group);
   fx->batch.groups.push_back(*group);
   return group;
@@ -183,10 +189,42 @@ absl::Status Scheduler::DeleteGroup(GroupId id, Effects* fx) {
   return absl::OkStatus();
 }
 
+absl::Status Scheduler::CheckJobSave(const Job& job, const Job* previous, absl::Time now,
+                                     const JobSaveOptions& options, Effects* fx) {
+  // Only what changed is checked: enabling or disabling a job stored before a check existed
+  // always works.
+  const bool new_group = !job.host_group.empty() && !host_groups_.count(job.host_group) &&
+                         (!previous || previous->host_group != job.host_group);
+  if (new_group && !options.force_host_group) {
+    std::vector<std::string> known(host_groups_.begin(), host_groups_.end());
+    return absl::FailedPreconditionError(absl::StrCat(
+        "field 'host_group': no worker serves host group '", job.host_group, "' (known: ",
+        known.empty() ? "none" : absl::StrJoin(known, ", "),
+        "); check the name, or save with \"force\": true if a worker with it is coming"));
+  }
+  const bool renders_differently =
+      !previous || previous->script != job.script || previous->configs != job.configs ||
+      previous->group_id != job.group_id || previous->type != job.type ||
+      previous->host_group != job.host_group || previous->schedule.timezone != job.schedule.timezone;
+  if (job_check_ && renders_differently) HERA_RETURN_IF_ERROR(job_check_(job, catalog_, now));
+  if (new_group) {
+    host_groups_.insert(job.host_group);
+    fx->batch.host_groups.push_back(job.host_group);
+    if (options.warnings) {
+      options.warnings->push_back(absl::StrCat(
+          "host group '", job.host_group, "' is served by no worker yet: the job's runs wait "
+          "until a worker registers with it"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Job> Scheduler::CreateJob(const nlohmann::json& body, const std::string& actor,
-                                         absl::Time now, Effects* fx) {
+                                         absl::Time now, Effects* fx,
+                                         const JobSaveOptions& options) {
   auto job = catalog_.PrepareNewJob(ids_.job + 1, body, actor, now);
   if (!job.ok()) return job.status();
+  HERA_RETURN_IF_ERROR(CheckJobSave(*job, nullptr, now, options, fx));
   ids_.job = job->id;
   catalog_.PutJob(*job);
   fx->batch.jobs.push_back(*job);
@@ -197,10 +235,11 @@ absl::StatusOr<Job> Scheduler::CreateJob(const nlohmann::json& body, const std::
 
 absl::StatusOr<Job> Scheduler::UpdateJob(JobId id, const nlohmann::json& body,
                                          const std::string& actor, absl::Time now,
-                                         Effects* fx) {
+                                         Effects* fx, const JobSaveOptions& options) {
   auto job = catalog_.PrepareJobUpdate(id, body, now);
   if (!job.ok()) return job.status();
   const Job previous = *catalog_.FindJob(id);
+  HERA_RETURN_IF_ERROR(CheckJobSave(*job, &previous, now, options, fx));
   catalog_.PutJob(*job);
   fx->batch.jobs.push_back(*job);
   fx->batch.revisions.push_back(MakeRevision(*job, &previous, actor, now));

@@ -5,6 +5,7 @@
 // nothing. Not thread-safe: only the engine thread uses it.
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -96,6 +97,16 @@ class Scheduler {
 
   const Catalog& catalog() const { return catalog_; }
 
+  // Checks beyond the catalog's rules that need more than the core (rendering the script, the
+  // command templates), run on a job or group about to be saved at `now`: an error refuses the
+  // save. Changes the saves made since it was set.
+  using JobCheck = std::function<absl::Status(const Job&, const Catalog&, absl::Time now)>;
+  using GroupCheck = std::function<absl::Status(const Group&, const Catalog&, absl::Time now)>;
+  void SetDefinitionChecks(JobCheck job, GroupCheck group) {
+    job_check_ = std::move(job);
+    group_check_ = std::move(group);
+  }
+
   // Definitions (see Catalog for the rules each save obeys).
   absl::StatusOr<Group> CreateGroup(const nlohmann::json& body, const std::string& actor,
                                     absl::Time now, Effects* fx);
@@ -103,9 +114,9 @@ class Scheduler {
                                     Effects* fx);
   absl::Status DeleteGroup(GroupId id, Effects* fx);
   absl::StatusOr<Job> CreateJob(const nlohmann::json& body, const std::string& actor,
-                                absl::Time now, Effects* fx);
+                                absl::Time now, Effects* fx, const JobSaveOptions& options = {});
   absl::StatusOr<Job> UpdateJob(JobId id, const nlohmann::json& body, const std::string& actor,
-                                absl::Time now, Effects* fx);
+                                absl::Time now, Effects* fx, const JobSaveOptions& options = {});
   // Refused while the job has a run in progress, is enabled, or others depend on it.
   absl::Status DeleteJob(JobId id, Effects* fx);
 
@@ -165,8 +176,11 @@ class Scheduler {
   // --- workers (scheduler_workers.cc) ---
   // Workers that may take runs. Re-adding a worker updates it and keeps its runs.
   void AddWorker(const WorkerSlots& worker);
-  // Host groups that exist: a run for any other fails at once (an empty group: any worker).
-  void SetKnownHostGroups(std::set<std::string> groups) { host_groups_ = std::move(groups); }
+  // Host groups that exist (added to those known already: a group never stops existing): a run
+  // for any other fails at once (an empty group: any worker).
+  void SetKnownHostGroups(const std::set<std::string>& groups) {
+    host_groups_.insert(groups.begin(), groups.end());
+  }
   void SetDispatchLimits(const DispatchLimits& limits) { limits_ = limits; }
   // A worker's stream came or went; a disconnected worker takes nothing new but keeps its runs
   // until it is declared lost or comes back.
@@ -269,6 +283,12 @@ class Scheduler {
   void Finish(ActiveRun& active, RunStatus status, std::string message, absl::Time at,
               Effects* fx);
   bool JobHasRunningRun(JobId job) const;
+  // The checks a job save passes beyond the catalog's (its host group, job_check_), when what
+  // they look at changed since `previous` (null: a new job).
+  absl::Status CheckJobSave(const Job& job, const Job* previous, absl::Time now,
+                            const JobSaveOptions& options, Effects* fx);
+  JobCheck job_check_;
+  GroupCheck group_check_;
 
   const absl::TimeZone tz_;
   Catalog catalog_;

@@ -94,17 +94,66 @@ TEST_F(SchedulerWorkersTest, HostGroupPinsRunsAndSaysWhyItWaits) {
   EXPECT_EQ(sched_.WaitReason(pinned), "");
 }
 
-TEST_F(SchedulerWorkersTest, UnknownHostGroupFailsTheRunAtOnce) {
-  const JobId job = AddJob("typo", {{"host_group", "sprak"}});
-  sched_.AddWorker(Worker("w1", 4));
+TEST_F(SchedulerWorkersTest, AStoredJobWithAnUnknownHostGroupFailsItsRunAtOnce) {
+  // A job stored before saves checked host groups.
+  StoredState state;
+  Group group;
+  group.id = 1;
+  group.name = "etl";
+  Job job;
+  job.id = 1;
+  job.group_id = 1;
+  job.name = "typo";
+  job.script = "true";
+  job.host_group = "sprak";
+  state.groups = {group};
+  state.jobs = {job};
+  state.max_ids.group = state.max_ids.job = 1;
+  Scheduler restored;
   Effects fx;
-  const RunId run = StartRun(job, &fx);
-  sched_.Dispatch(kNow, &fx);
+  restored.Restore(state, kNow, &fx);
+  restored.SetKnownHostGroups({"default", "spark"});
+  restored.AddWorker(Worker("w1", 4));
+  auto ticket = restored.RunJob(1, Trigger::kManual, "alice", kNow, &fx);
+  ASSERT_TRUE(ticket.ok()) << ticket.status();
+  restored.Dispatch(kNow, &fx);
   EXPECT_TRUE(fx.dispatches.empty());
-  EXPECT_EQ(sched_.FindActiveRun(run), nullptr);
+  EXPECT_EQ(restored.FindActiveRun(ticket->run_id), nullptr);
   ASSERT_FALSE(fx.batch.runs.empty());
   EXPECT_EQ(fx.batch.runs.back().status, RunStatus::kFailed);
   EXPECT_EQ(fx.batch.runs.back().message, "host group 'sprak' does not exist");
+}
+
+TEST_F(SchedulerWorkersTest, ANewHostGroupIsRefusedUnlessForcedAndThenItsRunsWait) {
+  Effects fx;
+  auto typo = sched_.CreateJob({{"name", "typo"}, {"group_id", 1}, {"script", "true"},
+                                {"host_group", "sprak"}},
+                               "alice", kNow, &fx);
+  ASSERT_FALSE(typo.ok());
+  EXPECT_EQ(typo.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(typo.status().message(),
+            "field 'host_group': no worker serves host group 'sprak' (known: default, spark); "
+            "check the name, or save with \"force\": true if a worker with it is coming");
+  EXPECT_TRUE(fx.batch.empty()) << "a refused save changes nothing";
+
+  std::vector<std::string> warnings;
+  auto gpu = sched_.CreateJob({{"name", "train"}, {"group_id", 1}, {"script", "true"},
+                               {"host_group", "gpu"}},
+                              "alice", kNow, &fx,
+                              {.force_host_group = true, .warnings = &warnings});
+  ASSERT_TRUE(gpu.ok()) << gpu.status();
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("host group 'gpu' is served by no worker yet"), std::string::npos);
+  EXPECT_EQ(fx.batch.host_groups, std::vector<std::string>{"gpu"}) << "it exists from now on";
+  sched_.AddWorker(Worker("w1", 4));
+  Effects run;
+  const RunId waiting = StartRun(gpu->id, &run);
+  sched_.Dispatch(kNow, &run);
+  EXPECT_TRUE(run.dispatches.empty());
+  ASSERT_NE(sched_.FindActiveRun(waiting), nullptr) << "it waits for a gpu worker";
+  EXPECT_NE(sched_.WaitReason(waiting).find("gpu"), std::string::npos);
+  // Saving the job again (another field) does not ask for force again.
+  EXPECT_TRUE(sched_.UpdateJob(gpu->id, {{"description", "x"}}, "alice", kNow, &run).ok());
 }
 
 TEST_F(SchedulerWorkersTest, DrainingAndOverloadedWorkersTakeNothingNew) {

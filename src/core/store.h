@@ -29,11 +29,13 @@ struct WriteBatch {
   std::vector<ActionId> deleted_actions;
   std::vector<Run> runs;
   std::vector<RerunBatch> reruns;
+  // Host groups that exist from now on (a job saved with "force" naming a new one).
+  std::vector<std::string> host_groups;
 
   bool empty() const {
     return groups.empty() && deleted_groups.empty() && jobs.empty() && deleted_jobs.empty() &&
            revisions.empty() && actions.empty() && deleted_actions.empty() && runs.empty() &&
-           reruns.empty();
+           reruns.empty() && host_groups.empty();
   }
 };
 

@@ -17,6 +17,7 @@
 #include "common/short_slices.h"
 #include "common/thread_name.h"
 #include "core/json_codec.h"
+#include "master/definition_check.h"
 #include "master/run_preparer.h"
 #include "master/secret_sealer.h"
 
@@ -34,7 +35,17 @@ Engine::Engine(core::Store* store, LogStore* logs, core::WorkerPort* workers, co
       tz_(tz),
       secrets_(secrets),
       commands_(std::move(commands)),
-      scheduler_(tz) {}
+      scheduler_(tz) {
+  // Saves are checked as their runs would be (the engine thread calls these, holding the
+  // catalog): a typo is refused now, not found at 3 a.m.
+  scheduler_.SetDefinitionChecks(
+      [this](const core::Job& job, const core::Catalog& catalog, absl::Time now) {
+        return CheckJobRenders(job, catalog, now, tz_, secrets_, &commands_);
+      },
+      [this](const core::Group& group, const core::Catalog& catalog, absl::Time now) {
+        return CheckGroupConfigs(group, catalog, now, tz_);
+      });
+}
 
 Engine::~Engine() { Stop(); }
 
@@ -500,22 +511,24 @@ absl::Status Engine::DeleteGroup(core::GroupId id, const std::string&) {
   return CallStatus([&](Scheduler& s, absl::Time, Effects& fx) { return s.DeleteGroup(id, &fx); });
 }
 
-absl::StatusOr<core::Job> Engine::CreateJob(const nlohmann::json& body, const std::string& actor) {
+absl::StatusOr<core::Job> Engine::CreateJob(const nlohmann::json& body, const std::string& actor,
+                                            const core::JobSaveOptions& options) {
   return Call<core::Job>(
       [&](Scheduler& s, absl::Time now, Effects& fx) -> absl::StatusOr<core::Job> {
         HERA_ASSIGN_OR_RETURN(nlohmann::json sealed, SealSecretConfigs(body, nullptr, secrets_));
-        return s.CreateJob(sealed, actor, now, &fx);
+        return s.CreateJob(sealed, actor, now, &fx, options);
       });
 }
 
 absl::StatusOr<core::Job> Engine::UpdateJob(core::JobId id, const nlohmann::json& body,
-                                            const std::string& actor) {
+                                            const std::string& actor,
+                                            const core::JobSaveOptions& options) {
   return Call<core::Job>(
       [&](Scheduler& s, absl::Time now, Effects& fx) -> absl::StatusOr<core::Job> {
         const core::Job* saved = s.catalog().FindJob(id);
         HERA_ASSIGN_OR_RETURN(nlohmann::json sealed,
                               SealSecretConfigs(body, saved ? &saved->configs : nullptr, secrets_));
-        return s.UpdateJob(id, sealed, actor, now, &fx);
+        return s.UpdateJob(id, sealed, actor, now, &fx, options);
       });
 }
 

@@ -89,10 +89,11 @@ class Engine final : public core::EngineCommands, public core::RunReports {
   absl::StatusOr<core::Group> UpdateGroup(core::GroupId id, const nlohmann::json& body,
                                           const std::string& actor) override;
   absl::Status DeleteGroup(core::GroupId id, const std::string& actor) override;
-  absl::StatusOr<core::Job> CreateJob(const nlohmann::json& body,
-                                      const std::string& actor) override;
+  absl::StatusOr<core::Job> CreateJob(const nlohmann::json& body, const std::string& actor,
+                                      const core::JobSaveOptions& options) override;
   absl::StatusOr<core::Job> UpdateJob(core::JobId id, const nlohmann::json& body,
-                                      const std::string& actor) override;
+                                      const std::string& actor,
+                                      const core::JobSaveOptions& options) override;
   absl::Status DeleteJob(core::JobId id, const std::string& actor) override;
   absl::StatusOr<core::RunTicket> RunJob(core::JobId id, core::Trigger trigger,
                                          const std::string& actor) override;

@@ -60,7 +60,7 @@ class EngineRestartTest : public ::testing::Test {
     auto engine = NewEngine(&port);
     ASSERT_TRUE(engine->Start({"local"}).ok());
     ASSERT_TRUE(engine->CreateGroup({{"name", "etl"}}, "alice").ok());
-    auto job = engine->CreateJob({{"name", "j"}, {"group_id", 1}, {"script", "true"}}, "alice");
+    auto job = engine->CreateJob({{"name", "j"}, {"group_id", 1}, {"script", "true"}}, "alice", {});
     ASSERT_TRUE(job.ok()) << job.status();
     auto ticket = engine->RunJob(job->id, core::Trigger::kManual, "alice");
     ASSERT_TRUE(ticket.ok()) << ticket.status();

@@ -47,15 +47,22 @@ absl::StatusOr<std::vector<std::string>> PrepareRun(const core::Catalog& catalog
                                                     const absl::TimeZone& server_zone,
                                                     const CommandPolicy* commands,
                                                     core::DispatchOrder* order) {
+  const core::Job* job = catalog.FindJob(order->job_id);
+  return PrepareRunInGroup(catalog, job ? job->group_id : 0, box, server_zone, commands, order);
+}
+
+absl::StatusOr<std::vector<std::string>> PrepareRunInGroup(const core::Catalog& catalog,
+                                                           core::GroupId group_id,
+                                                           const SecretBox* box,
+                                                           const absl::TimeZone& server_zone,
+                                                           const CommandPolicy* commands,
+                                                           core::DispatchOrder* order) {
   absl::TimeZone zone = server_zone;
   if (!order->timezone.empty() && !absl::LoadTimeZone(order->timezone, &zone)) {
     return absl::InvalidArgumentError(
         absl::StrCat("the job's time zone '", order->timezone, "' is unknown to this server"));
   }
-  std::vector<render::GroupConfigs> groups;
-  if (const core::Job* job = catalog.FindJob(order->job_id)) {
-    groups = GroupChain(catalog, job->group_id);
-  }
+  const std::vector<render::GroupConfigs> groups = GroupChain(catalog, group_id);
   const render::EffectiveConfigs effective = render::MergeConfigs(order->configs, groups);
   auto script = render::RenderJobScript(order->script, effective, order->scheduled_time, zone);
   if (!script.ok()) return script.status();

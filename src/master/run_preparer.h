@@ -30,5 +30,13 @@ absl::StatusOr<std::vector<std::string>> PrepareRun(const core::Catalog& catalog
                                                     const absl::TimeZone& server_zone,
                                                     const CommandPolicy* commands,
                                                     core::DispatchOrder* order);
+// PrepareRun with the configs of group `group_id` (0: none) and its ancestors, wherever the
+// catalog has the job: for a job about to be saved into that group.
+absl::StatusOr<std::vector<std::string>> PrepareRunInGroup(const core::Catalog& catalog,
+                                                           core::GroupId group_id,
+                                                           const SecretBox* box,
+                                                           const absl::TimeZone& server_zone,
+                                                           const CommandPolicy* commands,
+                                                           core::DispatchOrder* order);
 
 }  // namespace hera::master

@@ -83,6 +83,12 @@ absl::StatusOr<ScriptDownloads> ExtractDownloads(std::string_view script) {
     pos = eol;
 
     const absl::string_view trimmed = absl::StripAsciiWhitespace(AsAbsl(line));
+    if (absl::StartsWith(trimmed, AsAbsl(kOpen)) && !absl::StrContains(trimmed, "]")) {
+      // Never a command (the shell would fail on it): a directive missing its bracket.
+      return absl::InvalidArgumentError(absl::StrCat("line ", line_no, ": ", trimmed,
+                                                     " has no closing ']' (expected "
+                                                     "download[uri name])"));
+    }
     if (!absl::StartsWith(trimmed, AsAbsl(kOpen)) || !absl::EndsWith(trimmed, "]")) {
       out.script += line;
       continue;

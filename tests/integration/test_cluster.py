@@ -99,11 +99,21 @@ class ClusterTest(unittest.TestCase):
             run = self.master.wait_run(self.master.run_job(pinned["id"])["run_id"])
             self.assertEqual((run["status"], run["worker"]), ("success", "w2"))
 
-        # A host group no worker ever declared: the run fails at once, saying so.
-        typo = self.job("typo", "true", host_group="sprak")
-        run = self.master.wait_run(self.master.run_job(typo["id"])["run_id"], timeout=10)
-        self.assertEqual(run["status"], "failed")
-        self.assertIn("host group 'sprak' does not exist", run["message"])
+        # A host group no worker ever declared: refused when saved, naming the known ones;
+        # with "force" (a worker with it is coming) saved with a warning, and its runs wait.
+        with self.assertRaises(ApiError) as typo:
+            self.job("typo", "true", host_group="sprak")
+        self.assertEqual(typo.exception.status, 409, typo.exception.body)
+        self.assertIn("no worker serves host group 'sprak' (known: default, spark)",
+                      typo.exception.body["error"]["message"])
+        gpu = self.job("train", "echo gpu", host_group="gpu", force=True)
+        self.assertIn("host group 'gpu' is served by no worker yet", gpu["warnings"][0])
+        waiting = self.master.run_job(gpu["id"])["run_id"]
+        time.sleep(1)
+        self.assertEqual(self.master.get(f"/api/v1/runs/{waiting}")["status"], "queued")
+        self.add_worker("w3", host_groups=("gpu",))
+        run = self.master.wait_run(waiting, timeout=30)
+        self.assertEqual((run["status"], run["worker"]), ("success", "w3"))
 
         # The Machines page's data: state, groups, slots, metrics history from heartbeats.
         workers = {w["id"]: w for w in self.master.get("/api/v1/workers")["items"]}

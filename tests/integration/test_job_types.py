@@ -12,7 +12,7 @@ import textwrap
 import unittest
 import uuid
 
-from hera_process import HERA_BIN, Hera, Worker
+from hera_process import HERA_BIN, ApiError, Hera, Worker
 
 # Debian's own binaries only (no pyenv, no /usr/local): the commands find what apt installed.
 SYSTEM_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
@@ -77,6 +77,15 @@ class JobTypesTest(unittest.TestCase):
         run = self.hera.wait_run(ticket["run_id"])
         return run, self.hera.log(run["id"]) or ""
 
+    def refused(self, name, script, **fields):
+        """The message of a save refused because the job's runs would fail (issue 15)."""
+        with self.assertRaises(ApiError) as e:
+            self.hera.create_job(self.group, f"{name}-{uuid.uuid4().hex[:6]}", script, **fields)
+        self.assertEqual(e.exception.status, 400, e.exception.body)
+        message = e.exception.body["error"]["message"]
+        self.assertIn("the job would fail when it runs: could not build the command", message)
+        return message
+
     def assert_success(self, run, log):
         self.assertEqual(run["status"], "success", f"{run}\nlog:\n{log}")
 
@@ -108,10 +117,9 @@ class JobTypesTest(unittest.TestCase):
         self.assert_success(run, log)
         self.assertEqual(log.splitlines(), ["greeting=hi there", "args=one|two words|20240301"])
 
-        # Without a jar the run fails at once, saying which config is missing.
-        run, log = self.run_job("java-nojar", "", type="java")
-        self.assertEqual(run["status"], "failed", run)
-        self.assertIn("config hera.java.jar is not set", log)
+        # Without a jar it would fail at once: refused when saved, saying which config is missing.
+        self.assertIn("config hera.java.jar is not set",
+                      self.refused("java-nojar", "", type="java"))
 
     def test_hive_gets_its_rendered_script_after_minus_f(self):
         run, log = self.run_job("hive", "select * from t where dt='${dt}';", type="hive",
@@ -140,10 +148,9 @@ class JobTypesTest(unittest.TestCase):
             "hera.spark.conf": "--conf \"spark.driver.extraJavaOptions=-Da=1 -Db=2\""})
         self.assert_success(run, log)
         self.assertEqual(args_in(log)[:2], ["--conf", "spark.driver.extraJavaOptions=-Da=1 -Db=2"])
-        run, log = self.run_job("spark-bad", "select 1;", type="spark_sql",
-                                configs={"hera.spark.conf": "--conf 'x"})
-        self.assertEqual(run["status"], "failed", run)
-        self.assertIn("config hera.spark.conf: unbalanced single quote", log)
+        self.assertIn("config hera.spark.conf: unbalanced single quote",
+                      self.refused("spark-bad", "select 1;", type="spark_sql",
+                                   configs={"hera.spark.conf": "--conf 'x"}))
 
     def test_the_global_shell_template_replaces_the_built_in_one(self):
         # `bash -e`: the first failing command ends the script.
@@ -153,10 +160,9 @@ class JobTypesTest(unittest.TestCase):
 
     # --- run-as -------------------------------------------------------------------------------
     def test_run_as_is_refused_unless_the_master_allows_it(self):
-        run, log = self.run_job("runas-off", "id -un", configs={"hera.run_as": "nobody"})
-        self.assertEqual(run["status"], "failed", run)
-        self.assertIn("run-as is disabled on this master", log)
-        self.assertIn("--allow-run-as", log)
+        message = self.refused("runas-off", "id -un", configs={"hera.run_as": "nobody"})
+        self.assertIn("run-as is disabled on this master", message)
+        self.assertIn("--allow-run-as", message)
 
 
 @unittest.skipUnless(HERA_BIN, "HERA_BIN is not set")
@@ -208,12 +214,12 @@ class RunAsTest(unittest.TestCase):
         self.assertEqual(run["status"], "success", f"{run}\n{log}\n{self.hera.server_log()}")
         self.assertEqual(log.splitlines(), [self.user, f"run={run['id']}", self.user, "kept"])
 
-        # A name that is not a user name never reaches sudo.
-        job = self.hera.create_job(group, "bad-user", "id -un",
-                                   configs={"hera.run_as": "root; rm -rf /"})
-        run = self.hera.wait_run(self.hera.run_job(job["id"])["run_id"])
-        self.assertEqual(run["status"], "failed", run)
-        self.assertIn("is not a Linux user name", self.hera.log(run["id"]))
+        # A name that is not a user name never reaches sudo: refused when saved.
+        with self.assertRaises(ApiError) as bad:
+            self.hera.create_job(group, "bad-user", "id -un",
+                                 configs={"hera.run_as": "root; rm -rf /"})
+        self.assertEqual(bad.exception.status, 400)
+        self.assertIn("is not a Linux user name", bad.exception.body["error"]["message"])
 
 
 @unittest.skipUnless(HERA_BIN, "HERA_BIN is not set")

@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import shutil
+import sqlite3
 import stat
 import subprocess
 import tempfile
@@ -233,34 +234,62 @@ class RenderSecretsTest(unittest.TestCase):
         self.assertIn("chmod 600", str(cm.exception))
 
     # --- bad inputs ---------------------------------------------------------------------------
-    def test_a_bad_macro_fails_the_preview_and_the_run_and_nothing_runs(self):
-        marker_dir = tempfile.mkdtemp(prefix="hera-render-marker-")
-        self.addCleanup(shutil.rmtree, marker_dir, True)
+    def test_a_bad_macro_is_refused_when_saved_with_the_error_a_run_would_give(self):
         cases = [
             ('${zdt.addDays(-1).format("yyyyMMdd")}', "${zdt.addDays(-1)"),   # unknown method
             ('${zdt.addDay(-1).format("yyyyMMdd")', "unbalanced"),              # no closing }
         ]
         for i, (macro, named) in enumerate(cases):
-            marker = os.path.join(marker_dir, f"ran{i}")
-            job = self.hera.create_job(self.team["id"], f"bad{i}", f"touch {marker}\necho {macro}\n")
-            message = self.api_error(400, "GET", f"/api/v1/jobs/{job['id']}/preview")
-            self.assertIn("could not render the script", message)
+            message = self.api_error(400, "POST", "/api/v1/jobs", {
+                "name": f"bad{i}", "group_id": self.team["id"], "type": "shell",
+                "script": f"echo {macro}\n"})
+            self.assertIn("the job would fail when it runs: could not render the script", message)
             self.assertIn(named, message)
-            self.assertIn("${zdt.addDay", message)
+        good = self.hera.create_job(self.team["id"], "good", "echo ok\n")
+        message = self.api_error(400, "PATCH", f"/api/v1/jobs/{good['id']}",
+                                 {"script": "download[hdfs:///jars/udf.jar\necho ok\n"})
+        self.assertIn("line 1: download[hdfs:///jars/udf.jar has no closing ']'", message)
+        message = self.api_error(400, "PATCH", f"/api/v1/groups/{self.team['id']}",
+                                 {"configs": {"a": "${b}", "b": "${a}"}})
+        self.assertIn("config reference cycle", message)
+        # Nothing of it was saved.
+        self.assertEqual(self.hera.get("/api/v1/jobs")["total"], 1)
+        self.assertEqual(self.hera.get(f"/api/v1/jobs/{good['id']}")["version"], 1)
+        self.assertNotIn("a", self.hera.get(f"/api/v1/groups/{self.team['id']}")["configs"])
 
-            ticket, run = self.run_to_end(job["id"])
-            self.assertEqual(run["status"], "failed")
-            self.assertIn("could not render the script", run["message"])
-            self.assertIn("${zdt.addDay", run["message"])
-            self.assertEqual(run["exit_code"], None)
-            self.assertFalse(os.path.exists(marker), "the script must not have run")
-            self.assertIn("could not render the script", self.hera.log(run["id"]))
-            action = self.hera.get(f"/api/v1/actions/{ticket['action_id']}")
-            self.assertEqual(action["status"], "failed")
-            self.api_error(400, "GET", f"/api/v1/actions/{ticket['action_id']}/preview")
-            r = self.ctl("job", "preview", job["id"], check=False)
-            self.assertEqual(r.returncode, 1)
-            self.assertIn("could not render the script", r.stderr)
+    def test_a_job_stored_with_a_bad_macro_fails_the_preview_and_the_run_and_nothing_runs(self):
+        # Saved by a version that did not check scripts: the run still fails cleanly.
+        marker_dir = tempfile.mkdtemp(prefix="hera-render-marker-")
+        self.addCleanup(shutil.rmtree, marker_dir, True)
+        marker = os.path.join(marker_dir, "ran")
+        job = self.hera.create_job(self.team["id"], "bad", "echo ok\n")
+        self.hera.stop()
+        with sqlite3.connect(os.path.join(self.hera.data_dir, "hera.db")) as db:
+            db.execute("UPDATE jobs SET definition = json_set(definition, '$.script', ?) "
+                       "WHERE id = ?",
+                       (f'touch {marker}\necho ${{zdt.addDays(-1).format("yyyyMMdd")}}\n',
+                        job["id"]))
+        self.hera.start()
+        message = self.api_error(400, "GET", f"/api/v1/jobs/{job['id']}/preview")
+        self.assertIn("could not render the script", message)
+        self.assertIn("${zdt.addDays(-1)", message)
+
+        ticket, run = self.run_to_end(job["id"])
+        self.assertEqual(run["status"], "failed")
+        self.assertIn("could not render the script", run["message"])
+        self.assertIn("${zdt.addDay", run["message"])
+        self.assertEqual(run["exit_code"], None)
+        self.assertFalse(os.path.exists(marker), "the script must not have run")
+        self.assertIn("could not render the script", self.hera.log(run["id"]))
+        action = self.hera.get(f"/api/v1/actions/{ticket['action_id']}")
+        self.assertEqual(action["status"], "failed")
+        self.api_error(400, "GET", f"/api/v1/actions/{ticket['action_id']}/preview")
+        r = self.ctl("job", "preview", job["id"], check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("could not render the script", r.stderr)
+        # Disabling or enabling such a job still works: only what changes is checked.
+        self.hera.post(f"/api/v1/jobs/{job['id']}/enable")
+        self.hera.post(f"/api/v1/jobs/{job['id']}/disable")
 
     def test_bad_secret_saves_are_refused(self):
         message = self.api_error(400, "POST", "/api/v1/jobs", {

@@ -242,6 +242,14 @@ absl::Status SqliteStore::CommitLocked(const core::WriteBatch& batch) {
   Db* db = writer_.get();
   HERA_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db, Transaction::Mode::kImmediate));
   // Foreign keys are deferred to COMMIT, so the order below only matters for UNIQUE checks.
+  for (const std::string& name : batch.host_groups) {
+    HERA_ASSIGN_OR_RETURN(ScopedStatement stmt,
+                          db->Prepare("INSERT INTO host_groups (name, created_at) VALUES (?, ?) "
+                                      "ON CONFLICT (name) DO NOTHING"));
+    stmt->BindText(1, name);
+    stmt->BindInt(2, ToMicros(absl::Now()));
+    HERA_RETURN_IF_ERROR(WithContext(stmt->Run(), absl::StrCat("host group ", name)));
+  }
   for (const core::Group& g : batch.groups) {
     HERA_ASSIGN_OR_RETURN(ScopedStatement stmt, db->Prepare(sqlite::kUpsertGroup));
     absl::Status st = sqlite::BindGroup(g, &*stmt);
