@@ -79,6 +79,9 @@ void Scheduler::Restore(StoredState state, absl::Time now, Effects* fx) {
   for (ActionId id : state.succeeded_upstream) book_.MarkExternalSuccess(id);
   reruns_.clear();
   rerun_of_action_.clear();
+  rerun_adopted_.clear();
+  rerun_actions_.clear();
+  for (auto& a : state.rerun_actions) rerun_actions_[a.id] = std::move(a);
   reruns_in_flight_ = 0;
   for (auto& batch : state.reruns) {
     for (size_t i = 0; i < batch.next && i < batch.items.size(); ++i) {

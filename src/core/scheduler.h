@@ -35,8 +35,10 @@ struct StoredState {
   // Upstream actions outside the window that have succeeded.
   std::vector<ActionId> succeeded_upstream;
   std::vector<Run> unfinished_runs;
-  // Rerun batches still running.
+  // Rerun batches still running, and the stored actions their items not started yet will run
+  // again (those outside the window).
   std::vector<RerunBatch> reruns;
+  std::vector<Action> rerun_actions;
   // The job revision each queued run captured, keyed by (job, version).
   std::map<std::pair<JobId, int64_t>, Job> revisions;
   MaxIds max_ids;
@@ -149,15 +151,20 @@ class Scheduler {
 
   // Rerun batches (重跑历史, SEMANTICS.md §9): one job's cron times in [from, to], run as
   // `rerun` in time order, `parallelism` (1–32) at once, after all other queued work and within
-  // a global cap on reruns in flight. Errors name the field.
+  // a global cap on reruns in flight. A time that has an action (in the window, or in `stored`:
+  // the job's stored actions of the range) runs that action again, keeping its history; one
+  // with a live run counts that run. Refused while another running batch of the job overlaps
+  // the range (naming it). Errors name the field.
   absl::StatusOr<RerunBatch> CreateRerun(JobId job, absl::Time from, absl::Time to,
                                          int parallelism, const std::string& actor,
-                                         absl::Time now, Effects* fx);
+                                         absl::Time now, Effects* fx,
+                                         const std::vector<Action>& stored = {});
   // A new batch of `times` of `job` ("rerun the failed ones" of batch `retry_of`).
   absl::StatusOr<RerunBatch> CreateRerunOfTimes(JobId job, std::vector<absl::Time> times,
                                                 int parallelism, int64_t retry_of,
                                                 const std::string& actor, absl::Time now,
-                                                Effects* fx);
+                                                Effects* fx,
+                                                const std::vector<Action>& stored = {});
   // Starts nothing more of batch `id` and cancels its queued runs; running ones finish.
   absl::StatusOr<RerunBatch> StopRerun(int64_t id, const std::string& actor, absl::Time now,
                                        Effects* fx);
@@ -320,6 +327,16 @@ class Scheduler {
   ActiveRun TakeActive(std::map<RunId, ActiveRun>::iterator it);
   std::map<int64_t, RerunBatch> reruns_;           // running batches by id
   std::map<ActionId, int64_t> rerun_of_action_;    // a running batch's item actions
+  // Item actions whose live run (started by something else) a batch counts as its own: a
+  // stopped batch leaves them be.
+  std::set<ActionId> rerun_adopted_;
+  // Stored actions outside the window that items not started yet will run again.
+  std::map<ActionId, Action> rerun_actions_;
+  // Starts rerun item `item` of batch `batch` (its action again, or a new one).
+  void StartRerunItem(RerunBatch& batch, RerunItem& item, const Job& job, absl::Time now,
+                      Effects* fx);
+  // Counts the end of action `id`'s run for the batch that ran it, if one did.
+  void RerunItemEnded(ActionId id, RunStatus status, absl::Time now, Effects* fx);
   int reruns_in_flight_ = 0;
   std::map<RunId, ActiveRun> active_;
   std::set<QueueKey> queue_;

@@ -320,11 +320,7 @@ void Scheduler::AfterRun(const ActiveRun& ended, absl::Time now, Effects* fx) {
     action.reason = run.message;
     action.updated_at = now;
     fx->batch.actions.push_back(action);
-    if (auto it = rerun_of_action_.find(action.id); it != rerun_of_action_.end()) {
-      const int64_t batch = it->second;
-      rerun_of_action_.erase(it);
-      AfterRerunItem(batch, run.status, now, fx);
-    }
+    RerunItemEnded(action.id, run.status, now, fx);
     return;
   }
   const Job* job = catalog_.FindJob(run.job_id);
@@ -336,13 +332,16 @@ void Scheduler::AfterRun(const ActiveRun& ended, absl::Time now, Effects* fx) {
     a->updated_at = now;
     const ActionId id = a->id;
     std::vector<ActionId> ready;
-    if (NotifiesDownstream(run.trigger)) {
+    // A rerun of a window action counts like a recovery: what waits for it may go on (the
+    // batch reran it with its downstream's counts raised, so they stay right).
+    if (NotifiesDownstream(run.trigger) || run.trigger == Trigger::kRerun) {
       ready = book_.OnSuccess(id);
     } else {
       a->status = ActionStatus::kSuccess;
     }
     SaveAction(id, fx);
     if (moves_wave) AdvanceWave(id, now, fx);
+    RerunItemEnded(id, run.status, now, fx);
     for (ActionId down : ready) {
       // A skipped action still runs when an upstream success reaches it after it was
       // skipped, as a recovery's does (SEMANTICS.md §2).
@@ -379,6 +378,7 @@ void Scheduler::AfterRun(const ActiveRun& ended, absl::Time now, Effects* fx) {
   SaveAction(a->id, fx);
   RefreshDownstreamReasons(a->id, now, fx);
   if (moves_wave) AbandonWave(a->id, now, fx);
+  RerunItemEnded(a->id, run.status, now, fx);
 }
 
 void Scheduler::Tick(absl::Time now, Effects* fx) {
@@ -520,7 +520,8 @@ absl::StatusOr<std::vector<Job>> Scheduler::SetEnabled(JobId id, bool enabled, b
 
 absl::StatusOr<RerunBatch> Scheduler::CreateRerun(JobId job_id, absl::Time from, absl::Time to,
                                                    int parallelism, const std::string& actor,
-                                                   absl::Time now, Effects* fx) {
+                                                   absl::Time now, Effects* fx,
+                                                   const std::vector<Action>& stored) {
   const Job* job = catalog_.FindJob(job_id);
   if (!job) return absl::NotFoundError(absl::StrCat("job ", job_id, " does not exist"));
   if (from > to) {
@@ -548,7 +549,8 @@ absl::StatusOr<RerunBatch> Scheduler::CreateRerun(JobId job_id, absl::Time from,
     return absl::InvalidArgumentError(
         absl::StrCat("the range holds more than ", kMaxItems, " times; rerun a shorter one"));
   }
-  auto batch = CreateRerunOfTimes(job_id, std::move(times), parallelism, 0, actor, now, fx);
+  auto batch =
+      CreateRerunOfTimes(job_id, std::move(times), parallelism, 0, actor, now, fx, stored);
   if (batch.ok()) {
     RerunBatch& b = reruns_.at(batch->id);
     b.from = from;
@@ -563,7 +565,8 @@ absl::StatusOr<RerunBatch> Scheduler::CreateRerunOfTimes(JobId job_id,
                                                          std::vector<absl::Time> times,
                                                          int parallelism, int64_t retry_of,
                                                          const std::string& actor,
-                                                         absl::Time now, Effects* fx) {
+                                                         absl::Time now, Effects* fx,
+                                                         const std::vector<Action>& stored) {
   if (!catalog_.FindJob(job_id)) {
     return absl::NotFoundError(absl::StrCat("job ", job_id, " does not exist"));
   }
@@ -574,6 +577,26 @@ absl::StatusOr<RerunBatch> Scheduler::CreateRerunOfTimes(JobId job_id,
   if (times.empty()) return absl::InvalidArgumentError("there is nothing to rerun");
   if (shutting_down_) return absl::UnavailableError("hera is shutting down");
   std::sort(times.begin(), times.end());
+  times.erase(std::unique(times.begin(), times.end()), times.end());
+  // Two batches over the same times would run each action twice.
+  for (const auto& [other_id, other] : reruns_) {
+    // A stopped batch is here until its last runs end: it overlaps too.
+    if (other.job_id != job_id) continue;
+    if (other.items.empty() || times.back() < other.items.front().time ||
+        other.items.back().time < times.front()) {
+      continue;
+    }
+    return absl::FailedPreconditionError(absl::StrCat(
+        "rerun batch ", other_id, " of job ", job_id, " covers ",
+        FormatIsoTime(other.items.front().time, tz_), " to ",
+        FormatIsoTime(other.items.back().time, tz_),
+        " and is still running; stop it or wait for it before rerunning these times"));
+  }
+  // Times that have an action run it again: an action is one (job, time).
+  std::map<absl::Time, const Action*> stored_at;
+  for (const Action& a : stored) {
+    if (a.job_id == job_id) stored_at.emplace(a.scheduled_time, &a);
+  }
   RerunBatch b;
   b.id = ++ids_.rerun;
   b.job_id = job_id;
@@ -583,7 +606,16 @@ absl::StatusOr<RerunBatch> Scheduler::CreateRerunOfTimes(JobId job_id,
   b.retry_of = retry_of;
   b.created_by = actor;
   b.created_at = b.updated_at = now;
-  for (absl::Time t : times) b.items.push_back({t, 0});
+  for (absl::Time t : times) {
+    RerunItem item{t, 0};
+    if (auto in_book = book_.FindByKey({job_id, t})) {
+      item.action_id = *in_book;
+    } else if (auto it = stored_at.find(t); it != stored_at.end()) {
+      item.action_id = it->second->id;
+      rerun_actions_[item.action_id] = *it->second;
+    }
+    b.items.push_back(item);
+  }
   const int64_t id = b.id;
   reruns_[id] = std::move(b);
   PumpReruns(now, fx);
@@ -599,31 +631,7 @@ void Scheduler::PumpReruns(absl::Time now, Effects* fx) {
            static_cast<int64_t>(b.next) - b.done - b.failed < b.parallelism &&
            reruns_in_flight_ < kMaxRerunsInFlight) {
       RerunItem& item = b.items[b.next++];
-      ActiveRun active;
-      Action& a = active.action;
-      a.id = ++ids_.action;
-      a.job_id = job->id;
-      a.scheduled_time = item.time;
-      a.status = ActionStatus::kQueued;
-      a.job_version = job->version;
-      a.manual = true;
-      a.reason = absl::StrCat("rerun batch ", id);
-      a.created_at = a.updated_at = now;
-      Run& run = active.run;
-      run.id = ++ids_.run;
-      run.job_id = job->id;
-      run.action_id = a.id;
-      run.trigger = Trigger::kRerun;
-      run.job_version = job->version;
-      run.created_by = b.created_by;
-      run.queued_at = now;
-      active.order = MakeOrder(*job, run, a);
-      item.action_id = a.id;
-      rerun_of_action_[a.id] = id;
-      ++reruns_in_flight_;
-      fx->batch.actions.push_back(a);
-      fx->batch.runs.push_back(run);
-      Enqueue(std::move(active), job->priority);
+      StartRerunItem(b, item, *job, now, fx);
       changed = true;
     }
     if (changed) {
@@ -631,6 +639,63 @@ void Scheduler::PumpReruns(absl::Time now, Effects* fx) {
       fx->batch.reruns.push_back(b);
     }
   }
+}
+
+void Scheduler::StartRerunItem(RerunBatch& b, RerunItem& item, const Job& job, absl::Time now,
+                               Effects* fx) {
+  ++reruns_in_flight_;
+  if (item.action_id && LiveRunOf(item.action_id)) {
+    // Running already (its schedule, a recovery): that run is the item's.
+    rerun_of_action_[item.action_id] = b.id;
+    rerun_adopted_.insert(item.action_id);
+    return;
+  }
+  if (item.action_id && book_.Find(item.action_id)) {
+    // An action of the window: run again like a recovery would, its downstream waiting anew.
+    book_.OnRerun(item.action_id);
+    rerun_of_action_[item.action_id] = b.id;
+    StartRun(item.action_id, Trigger::kRerun, 1, b.created_by, now, now, nullptr, fx);
+    return;
+  }
+  ActiveRun active;
+  Action& a = active.action;
+  if (auto stored = rerun_actions_.find(item.action_id); stored != rerun_actions_.end()) {
+    a = std::move(stored->second);  // its history (runs, links, creation) stays its own
+    rerun_actions_.erase(stored);
+  } else {
+    a.id = ++ids_.action;
+    a.job_id = job.id;
+    a.scheduled_time = item.time;
+    a.manual = true;
+    a.created_at = now;
+    item.action_id = a.id;
+  }
+  a.status = ActionStatus::kQueued;
+  a.job_version = job.version;
+  a.reason = absl::StrCat("rerun batch ", b.id);
+  a.updated_at = now;
+  Run& run = active.run;
+  run.id = ++ids_.run;
+  run.job_id = job.id;
+  run.action_id = a.id;
+  run.trigger = Trigger::kRerun;
+  run.job_version = job.version;
+  run.created_by = b.created_by;
+  run.queued_at = now;
+  active.order = MakeOrder(job, run, a);
+  rerun_of_action_[a.id] = b.id;
+  fx->batch.actions.push_back(a);
+  fx->batch.runs.push_back(run);
+  Enqueue(std::move(active), job.priority);
+}
+
+void Scheduler::RerunItemEnded(ActionId id, RunStatus status, absl::Time now, Effects* fx) {
+  auto it = rerun_of_action_.find(id);
+  if (it == rerun_of_action_.end()) return;
+  const int64_t batch = it->second;
+  rerun_of_action_.erase(it);
+  rerun_adopted_.erase(id);
+  AfterRerunItem(batch, status, now, fx);
 }
 
 void Scheduler::AfterRerunItem(int64_t batch, RunStatus status, absl::Time now, Effects* fx) {
@@ -662,7 +727,8 @@ absl::StatusOr<RerunBatch> Scheduler::StopRerun(int64_t id, const std::string& a
   std::vector<RunId> queued;
   for (const auto& [rid, r] : active_) {
     auto owner = rerun_of_action_.find(r.run.action_id);
-    if (owner != rerun_of_action_.end() && owner->second == id && !r.dispatched) {
+    if (owner != rerun_of_action_.end() && owner->second == id && !r.dispatched &&
+        !rerun_adopted_.count(r.run.action_id)) {
       queued.push_back(rid);
     }
   }

@@ -3,7 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "absl/strings/str_cat.h"
+#include "common/time_format.h"
 #include "core/scheduler.h"
 
 namespace hera::core {
@@ -342,6 +345,82 @@ TEST_F(ScheduleTest, RerunBatchRunsTimesInOrderWithinItsParallelism) {
   EXPECT_EQ(last.failed, 1);
   EXPECT_EQ(sched_.StopRerun(batch->id, "bob", now_, &done).status().code(),
             absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(ScheduleTest, ARerunRunsTheActionATimeHasAndOverlappingBatchesAreRefused) {
+  const JobId job = AddJob("hourly", {{"schedule", {{"cron", "0 0 * * * ?"}}}, {"enabled", false}});
+  // Nov 20 02:00 has a stored action (outside the window) with a run in its history.
+  Action old;
+  old.id = 900;
+  old.job_id = job;
+  old.scheduled_time = At(2, 0, 20);
+  old.status = ActionStatus::kFailed;
+  old.created_at = At(2, 0, 20);
+  Effects fx;
+  auto batch = sched_.CreateRerun(job, At(0, 0, 20), At(2, 0, 20), 3, "bob", now_, &fx, {old});
+  ASSERT_TRUE(batch.ok()) << batch.status();
+  EXPECT_EQ(batch->items[2].action_id, 900) << "the time's action is run again";
+
+  // A second batch over an overlapping range is refused while this one runs, naming it.
+  Effects refused;
+  auto twice = sched_.CreateRerun(job, At(1, 0, 20), At(4, 0, 20), 1, "eve", now_, &refused);
+  ASSERT_EQ(twice.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(twice.status().message().find(absl::StrCat("rerun batch ", batch->id, " of job ")),
+            std::string::npos)
+      << twice.status();
+  EXPECT_TRUE(refused.batch.empty());
+
+  sched_.Dispatch(now_, &fx);
+  ASSERT_EQ(fx.dispatches.size(), 3u);
+  std::map<absl::Time, ActionId> first_actions;
+  for (const auto& [w, o] : fx.dispatches) first_actions[o.scheduled_time] = o.action_id;
+  EXPECT_EQ(first_actions[At(2, 0, 20)], 900);
+  for (const Action& a : fx.batch.actions) {
+    if (a.id == 900) {
+      EXPECT_EQ(a.created_at, At(2, 0, 20)) << "its history stays its own";
+    }
+  }
+  for (const auto& [w, o] : fx.dispatches) Finish(o, 0);
+
+  // Once it is done, rerunning the range again runs the same three actions, no new one.
+  Effects again;
+  auto second = sched_.CreateRerun(job, At(0, 0, 20), At(2, 0, 20), 3, "bob", now_, &again,
+                                   fx.batch.actions);
+  ASSERT_TRUE(second.ok()) << second.status();
+  sched_.Dispatch(now_, &again);
+  ASSERT_EQ(again.dispatches.size(), 3u);
+  for (const auto& [w, o] : again.dispatches) {
+    EXPECT_EQ(o.action_id, first_actions[o.scheduled_time]) << FormatIsoTime(o.scheduled_time);
+  }
+}
+
+TEST_F(ScheduleTest, ARerunOfAWindowActionThatIsRunningCountsThatRun) {
+  const JobId job = AddJob("hourly", {{"schedule", {{"cron", "0 0 * * * ?"}}}});
+  auto running = AdvanceTo(At(11));
+  ASSERT_EQ(running.size(), 1u);
+  Effects fx;
+  auto batch = sched_.CreateRerun(job, At(11), At(11), 1, "bob", now_, &fx);
+  ASSERT_TRUE(batch.ok()) << batch.status();
+  EXPECT_EQ(batch->items[0].action_id, running[0].action_id);
+  sched_.Dispatch(now_, &fx);
+  EXPECT_TRUE(fx.dispatches.empty()) << "never two runs of one action at once";
+  Effects done;
+  RunResult r;
+  r.run_id = running[0].run_id;
+  r.exit_code = 0;
+  r.ended_at = now_;
+  sched_.OnRunFinished(r, &done);
+  ASSERT_FALSE(done.batch.reruns.empty());
+  EXPECT_EQ(done.batch.reruns.back().status, RerunStatus::kDone);
+  EXPECT_EQ(done.batch.reruns.back().done, 1);
+  // Run again later, the same action gets a second run of its own.
+  Effects later;
+  auto again = sched_.CreateRerun(job, At(11), At(11), 1, "bob", now_, &later);
+  ASSERT_TRUE(again.ok()) << again.status();
+  sched_.Dispatch(now_, &later);
+  ASSERT_EQ(later.dispatches.size(), 1u);
+  EXPECT_EQ(later.dispatches[0].second.action_id, running[0].action_id);
+  EXPECT_EQ(later.dispatches[0].second.trigger, Trigger::kRerun);
 }
 
 TEST_F(ScheduleTest, StoppingARerunCancelsWhatIsQueued) {

@@ -112,6 +112,20 @@ absl::Status Engine::Start(const std::vector<std::string>& local_workers,
   auto reruns = store_->ListUnfinishedReruns();
   if (!reruns.ok()) return reruns.status();
   state.reruns = *std::move(reruns);
+  // Stored actions that batches will run again (their items not started yet); the scheduler
+  // prefers its window's copy where it has one.
+  for (const core::RerunBatch& batch : state.reruns) {
+    for (size_t i = batch.next; i < batch.items.size(); ++i) {
+      const core::ActionId id = batch.items[i].action_id;
+      if (!id) continue;
+      auto action = store_->GetAction(id);
+      if (action.ok()) {
+        state.rerun_actions.push_back(*std::move(action));
+      } else if (!absl::IsNotFound(action.status())) {
+        return action.status();
+      }
+    }
+  }
   auto ids = store_->LoadMaxIds();
   if (!ids.ok()) return ids.status();
   state.max_ids = *ids;
@@ -567,8 +581,11 @@ absl::StatusOr<std::vector<core::Job>> Engine::SetJobEnabled(core::JobId id, boo
 absl::StatusOr<core::RerunBatch> Engine::CreateRerun(core::JobId job, absl::Time from,
                                                      absl::Time to, int parallelism,
                                                      const std::string& actor) {
+  // The job's stored actions of the range: their times are rerun as those actions.
+  auto stored = store_->ListActions(job, from, to + absl::Microseconds(1));  // to included
+  if (!stored.ok()) return stored.status();
   return Call<core::RerunBatch>([&](Scheduler& s, absl::Time now, Effects& fx) {
-    return s.CreateRerun(job, from, to, parallelism, actor, now, &fx);
+    return s.CreateRerun(job, from, to, parallelism, actor, now, &fx, *stored);
   });
 }
 
@@ -584,7 +601,8 @@ absl::StatusOr<core::RerunBatch> Engine::RerunFailed(int64_t id, int parallelism
   auto old = store_->GetRerun(id);
   if (!old.ok()) return old.status();
   std::vector<absl::Time> times;
-  for (const auto& item : old->items) {
+  for (size_t i = 0; i < old->next && i < old->items.size(); ++i) {  // the items it started
+    const core::RerunItem& item = old->items[i];
     if (!item.action_id) continue;
     auto action = store_->GetAction(item.action_id);
     if (action.ok() && (action->status == core::ActionStatus::kFailed ||
@@ -597,8 +615,12 @@ absl::StatusOr<core::RerunBatch> Engine::RerunFailed(int64_t id, int parallelism
         absl::StrCat("rerun batch ", id, " has no failed item to rerun"));
   }
   const int p = parallelism > 0 ? parallelism : old->parallelism;
+  std::sort(times.begin(), times.end());
+  auto stored =
+      store_->ListActions(old->job_id, times.front(), times.back() + absl::Microseconds(1));
+  if (!stored.ok()) return stored.status();
   return Call<core::RerunBatch>([&](Scheduler& s, absl::Time now, Effects& fx) {
-    return s.CreateRerunOfTimes(old->job_id, times, p, id, actor, now, &fx);
+    return s.CreateRerunOfTimes(old->job_id, times, p, id, actor, now, &fx, *stored);
   });
 }
 

@@ -228,6 +228,40 @@ class ScheduleTest(unittest.TestCase):
                       what="the failed time to rerun")
         listed = self.hera.get(f"/api/v1/jobs/{job['id']}/reruns")["items"]
         self.assertEqual([b["id"] for b in listed], [again["id"], batch["id"]])
+        # An action is one (job, time): the failed time's action ran again, with its history.
+        actions = self.hera.get(f"/api/v1/jobs/{job['id']}/actions?from=2026-01-01T00:00:00Z"
+                                f"&to=2026-01-01T04:00:00Z")["items"]
+        self.assertEqual(len(actions), 4, actions)
+        failed_time = [a for a in actions if "T02:00:00" in a["scheduled_time"]][0]
+        self.assertEqual(failed_time["status"], "success")
+        history = self.hera.get(f"/api/v1/runs?action_id={failed_time['id']}")["items"]
+        self.assertEqual([r["status"] for r in history], ["success", "failed"])
+
+        # The whole range once more: the same four actions, each with one more run.
+        third = self.hera.post(f"/api/v1/jobs/{job['id']}/reruns",
+                               {"from": "2026-01-01T00:00:00Z", "to": "2026-01-01T03:00:00Z"})
+        self.wait_for(lambda: self.hera.get(f"/api/v1/reruns/{third['id']}")["status"] == "done",
+                      what="the third batch to finish")
+        again_actions = self.hera.get(f"/api/v1/jobs/{job['id']}/actions?from=2026-01-01T00:00:00Z"
+                                      f"&to=2026-01-01T04:00:00Z")["items"]
+        self.assertEqual(sorted(a["id"] for a in again_actions), sorted(a["id"] for a in actions))
+        self.assertEqual(len(self.runs(job["id"])), 4 + 1 + 4)
+
+    def test_an_overlapping_rerun_batch_is_refused_naming_the_running_one(self):
+        job = self.job("slow", "sleep 30", schedule={"cron": "0 0 * * * ?"}, enabled=False)
+        first = self.hera.post(f"/api/v1/jobs/{job['id']}/reruns",
+                               {"from": "2026-01-01T00:00:00Z", "to": "2026-01-01T03:00:00Z"})
+        with self.assertRaises(ApiError) as e:
+            self.hera.post(f"/api/v1/jobs/{job['id']}/reruns",
+                           {"from": "2026-01-01T03:00:00Z", "to": "2026-01-01T05:00:00Z"})
+        self.assertEqual(e.exception.status, 409)
+        self.assertIn(f"rerun batch {first['id']} of job {job['id']}",
+                      e.exception.body["error"]["message"])
+        self.assertEqual(len(self.hera.get(f"/api/v1/jobs/{job['id']}/reruns")["items"]), 1)
+        # Not overlapping: accepted.
+        self.hera.post(f"/api/v1/jobs/{job['id']}/reruns",
+                       {"from": "2026-01-02T00:00:00Z", "to": "2026-01-02T01:00:00Z"})
+        self.hera.post(f"/api/v1/reruns/{first['id']}/stop")
 
     def test_daily_job_has_actions_through_tomorrow(self):
         job = self.job("daily", schedule={"cron": "0 30 2 * * ?"})

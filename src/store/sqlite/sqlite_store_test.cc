@@ -173,6 +173,45 @@ TEST(SqliteMigrateTest, AFailedMigrationLeavesThePreviousVersion) {
   EXPECT_EQ(QueryInt(db.get(), "SELECT COUNT(*) FROM schema_version"), 2);
 }
 
+TEST(SqliteMigrateTest, DoubledActionsAreMergedWithoutLosingARun) {
+  TempDir dir;
+  auto db = Side(dir.File("m.db"));
+  const std::vector<Migration>& all = AllMigrations();
+  ASSERT_GE(all.size(), 7u);
+  ASSERT_TRUE(sqlite::ApplyMigrations(db.get(), {all.begin(), all.begin() + 6}).ok());
+  // Action 1 is the scheduled one at time 1000; two rerun batches each made another (2, 3);
+  // action 5 (downstream) links to 2; a rerun batch's item names 3.
+  ASSERT_TRUE(db->Exec(R"sql(
+    INSERT INTO groups VALUES (1, NULL, 'g', '', '{}', 'a', 1, 0, 0);
+    INSERT INTO jobs VALUES (1, 1, 'j', 1, 'a', 1, 0, 0, '{}');
+    INSERT INTO actions (id, job_id, scheduled_time, status, job_version, upstream, reason,
+                         created_at, updated_at, manual) VALUES
+      (1, 1, 1000, 'failed', 1, '[]', '', 0, 0, 0),
+      (2, 1, 1000, 'success', 1, '[]', 'rerun batch 1', 0, 0, 1),
+      (3, 1, 1000, 'failed', 1, '[]', 'rerun batch 2', 0, 0, 1),
+      (4, 1, 2000, 'success', 1, '[]', '', 0, 0, 0),
+      (5, 1, 3000, 'waiting', 1, '[2,4]', '', 0, 0, 0);
+    INSERT INTO runs (id, job_id, action_id, trigger, status, attempt, job_version, worker,
+                      created_by, queued_at, message) VALUES
+      (10, 1, 1, 'schedule', 'failed', 1, 1, 'w', '', 0, ''),
+      (11, 1, 2, 'rerun', 'success', 1, 1, 'w', '', 0, ''),
+      (12, 1, 3, 'rerun', 'failed', 1, 1, 'w', '', 0, ''),
+      (13, 1, 4, 'schedule', 'success', 1, 1, 'w', '', 0, '');
+    INSERT INTO reruns VALUES (2, 1, 'done',
+      '{"id":2,"items":[[1000,3],[2000,4]],"next":2}');
+  )sql").ok());
+  ASSERT_TRUE(sqlite::ApplyMigrations(db.get(), all).ok());
+  EXPECT_EQ(QueryInt(db.get(), "SELECT COUNT(*) FROM actions WHERE scheduled_time = 1000"), 1);
+  EXPECT_EQ(QueryInt(db.get(), "SELECT id FROM actions WHERE scheduled_time = 1000"), 1)
+      << "the scheduled action is the one kept";
+  EXPECT_EQ(QueryInt(db.get(), "SELECT COUNT(*) FROM runs"), 4) << "no run is lost";
+  EXPECT_EQ(QueryInt(db.get(), "SELECT COUNT(*) FROM runs WHERE action_id = 1"), 3);
+  EXPECT_EQ(*db->QueryText("SELECT json_extract(document, '$.items') FROM reruns"),
+            "[[1000,1],[2000,4]]");
+  EXPECT_EQ(*db->QueryText("SELECT upstream FROM actions WHERE id = 5"), "[1,4]");
+  EXPECT_EQ(QueryInt(db.get(), "SELECT COUNT(*) FROM actions"), 3);
+}
+
 TEST(SqliteStoreTest, ErrorsCarryTheSqlContext) {
   TempDir dir;
   auto store = SqliteStore::Open({.path = dir.File("a.db")});
