@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "cli/ctl_context.h"
+#include "cli/ctl_examples.h"
 #include "cli/ctl_table_printer.h"
 #include "common/status.h"
 #include "common/strings.h"
@@ -205,6 +206,7 @@ void AddCtlCommand(CLI::App& app) {
   AddRerunCommands(ctl, ctx);
   AddWorkerCommands(ctl, ctx);
   AddResourceCommands(ctl, ctx);
+  AddExamples(ctl);
 }
 
 }  // namespace hera::cli

@@ -123,6 +123,22 @@ TEST_F(CtlCommandTest, SavedTokenIsNotSentToAnotherServer) {
   EXPECT_EQ(server.requests().back().headers.at("authorization"), "Bearer env-token");
 }
 
+// Every command a person can run shows an example under --help.
+void ExpectExamples(const CLI::App* app, const std::string& path) {
+  const std::vector<const CLI::App*> subs = app->get_subcommands({});
+  if (subs.empty()) {
+    EXPECT_THAT(app->get_footer(), HasSubstr("Example: hera ctl")) << path;
+    return;
+  }
+  for (const CLI::App* sub : subs) ExpectExamples(sub, path + " " + sub->get_name());
+}
+
+TEST(CtlHelpTest, EveryCommandHasAnExample) {
+  CLI::App app("hera");
+  AddCtlCommand(app);
+  ExpectExamples(app.get_subcommand("ctl"), "hera ctl");
+}
+
 TEST_F(CtlCommandTest, GroupCreateAndTree) {
   TestHttpServer server([](const TestRequest& req) {
     if (req.method == "POST") return TestHttpServer::Response(201, R"({"id":7,"name":"x"})");

@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "cli/ctl_context.h"
 #include "cli/ctl_format.h"
+#include "cli/ctl_group_ref.h"
 #include "cli/ctl_http_client.h"
 #include "cli/ctl_job_flags.h"
 #include "cli/ctl_table_printer.h"
@@ -20,10 +21,12 @@ struct JobFlagStorage {
   int64_t id = 0;
   std::string file, name, type, script, script_file, description, host_group, cron, timezone,
       priority;
-  int64_t group_id = 0, timeout_s = 0, retry_count = 0, retry_interval_s = 0;
-  bool enabled = true;
+  std::string group;  // id or path
+  int64_t timeout_s = 0, retry_count = 0, retry_interval_s = 0;
+  bool enabled = true, self_dependency = false, no_depends_on = false;
   bool force = false;  // save a host group no worker serves yet
-  std::vector<std::string> configs;
+  std::vector<std::string> configs, unset_configs, depends_on;
+  CLI::Option* self_dependency_opt = nullptr;
   CLI::Option *file_opt, *name_opt, *type_opt, *script_opt, *script_file_opt, *description_opt,
       *host_group_opt, *cron_opt, *timezone_opt, *priority_opt, *group_opt, *timeout_opt,
       *retry_opt, *retry_interval_opt, *enabled_opt;
@@ -46,12 +49,16 @@ struct JobFlagStorage {
     f.cron = str(cron_opt, cron);
     f.timezone = str(timezone_opt, timezone);
     f.priority = str(priority_opt, priority);
-    f.group_id = num(group_opt, group_id);
+    // --group is resolved (it may be a path) by the command, with the server at hand.
     f.timeout_s = num(timeout_opt, timeout_s);
     f.retry_count = num(retry_opt, retry_count);
     f.retry_interval_s = num(retry_interval_opt, retry_interval_s);
     if (Given(enabled_opt)) f.enabled = enabled;
+    if (Given(self_dependency_opt)) f.self_dependency = self_dependency;
     f.configs = configs;
+    f.unset_configs = unset_configs;
+    f.depends_on = depends_on;
+    f.no_depends_on = no_depends_on;
     return f;
   }
 };
@@ -62,7 +69,7 @@ void AddDefinitionFlags(CLI::App* cmd, JobFlagStorage* s) {
                                 "JSON file with the job definition (- for stdin); flags "
                                 "override its fields");
   s->name_opt = cmd->add_option("--name", s->name, "Job name");
-  s->group_opt = cmd->add_option("--group", s->group_id, "Group id")->check(CLI::PositiveNumber);
+  s->group_opt = cmd->add_option("--group", s->group, "Group (id or path, e.g. dw/ods)");
   s->type_opt = cmd->add_option("--type", s->type, "Job type (default on create: shell)")
                     ->check(CLI::IsMember({"shell", "python", "hive", "spark_sql", "java"}));
   s->script_opt = cmd->add_option("--script", s->script, "The script text");
@@ -84,6 +91,12 @@ void AddDefinitionFlags(CLI::App* cmd, JobFlagStorage* s) {
                         ->check(CLI::IsMember({"low", "medium", "high"}));
   s->enabled_opt = cmd->add_option("--enabled", s->enabled, "true or false");
   cmd->add_option("--config", s->configs, "Job config KEY=VALUE (repeatable)");
+  cmd->add_option("--depends-on", s->depends_on,
+                  "Upstream JOB_ID[:PERIOD] (repeatable; replaces the upstreams); PERIOD is "
+                  "nearest (default), all_of_day, latest_before or previous_day");
+  cmd->add_flag("--no-depends-on", s->no_depends_on, "No upstream jobs");
+  s->self_dependency_opt = cmd->add_option("--self-dependency", s->self_dependency,
+                                           "true: each action also waits for the previous one");
   cmd->add_flag("--force", s->force,
                 "Save a --host-group no worker serves yet (its runs wait for one)");
 }
@@ -96,10 +109,21 @@ void PrintWarnings(const Json& job) {
   }
 }
 
+// The flags with --group resolved to an id.
+absl::StatusOr<JobFlags> ResolvedFlags(ApiClient& api, const JobFlagStorage& s) {
+  JobFlags f = s.ToJobFlags();
+  if (Given(s.group_opt)) {
+    HERA_ASSIGN_OR_RETURN(int64_t id, ResolveGroup(api, s.group));
+    f.group_id = id;
+  }
+  return f;
+}
+
 absl::Status CreateJob(CtlContext& ctx, const JobFlagStorage& s) {
-  HERA_ASSIGN_OR_RETURN(Json body, BuildJobBody(s.ToJobFlags(), JobBodyKind::kCreate));
-  if (s.force) body["force"] = true;
   HERA_ASSIGN_OR_RETURN(ApiClient * api, ctx.Api());
+  HERA_ASSIGN_OR_RETURN(JobFlags flags, ResolvedFlags(*api, s));
+  HERA_ASSIGN_OR_RETURN(Json body, BuildJobBody(flags, JobBodyKind::kCreate));
+  if (s.force) body["force"] = true;
   HERA_ASSIGN_OR_RETURN(Json job, api->Post("/jobs", body));
   PrintWarnings(job);
   if (ctx.json) {
@@ -112,9 +136,9 @@ absl::Status CreateJob(CtlContext& ctx, const JobFlagStorage& s) {
 
 absl::Status UpdateJob(CtlContext& ctx, const JobFlagStorage& s) {
   HERA_ASSIGN_OR_RETURN(ApiClient * api, ctx.Api());
-  const JobFlags flags = s.ToJobFlags();
+  HERA_ASSIGN_OR_RETURN(const JobFlags flags, ResolvedFlags(*api, s));
   Json current_configs;
-  if (!flags.configs.empty()) {
+  if (!flags.configs.empty() || !flags.unset_configs.empty()) {
     // PATCH replaces "configs" as a whole; --config adds to what the job has. There is no
     // version precondition in the API, so a concurrent edit of configs can be lost.
     HERA_ASSIGN_OR_RETURN(Json job, api->Get(absl::StrCat("/jobs/", s.id)));
@@ -133,7 +157,7 @@ absl::Status UpdateJob(CtlContext& ctx, const JobFlagStorage& s) {
 }
 
 struct ListFlags {
-  int64_t group_id = 0;
+  std::string group;  // id or path
   CLI::Option* group_opt = nullptr;
   std::string query;
   CLI::Option* query_opt = nullptr;
@@ -161,7 +185,10 @@ std::string ScheduleText(const Json& job) {
 absl::Status ListJobs(CtlContext& ctx, const ListFlags& flags) {
   HERA_ASSIGN_OR_RETURN(ApiClient * api, ctx.Api());
   std::vector<std::string> query;
-  if (Given(flags.group_opt)) query.push_back(absl::StrCat("group_id=", flags.group_id));
+  if (Given(flags.group_opt)) {
+    HERA_ASSIGN_OR_RETURN(int64_t group, ResolveGroup(*api, flags.group));
+    query.push_back(absl::StrCat("group_id=", group));
+  }
   if (Given(flags.query_opt)) query.push_back("q=" + HttpClient::Escape(flags.query));
   if (Given(flags.limit_opt)) query.push_back(absl::StrCat("limit=", flags.limit));
   std::string path = "/jobs";
@@ -192,6 +219,11 @@ absl::Status ShowJob(CtlContext& ctx, int64_t id) {
     PrintJson(job);
     return absl::OkStatus();
   }
+  HERA_ASSIGN_OR_RETURN(Json groups, FetchGroups(*api));
+  const int64_t group_id = job.contains("group_id") && job["group_id"].is_number_integer()
+                               ? job["group_id"].get<int64_t>()
+                               : 0;
+  const Json zone = job.contains("effective_timezone") ? job["effective_timezone"] : Json();
   const Json schedule = job.contains("schedule") ? job["schedule"] : Json::object();
   const Json retry = job.contains("retry") ? job["retry"] : Json::object();
   std::vector<std::string> deps;
@@ -203,13 +235,15 @@ absl::Status ShowJob(CtlContext& ctx, int64_t id) {
   std::vector<std::pair<std::string, std::string>> fields = {
       {"id", FieldText(job, "id")},
       {"name", FieldText(job, "name")},
-      {"group", FieldText(job, "group_id")},
+      {"group", absl::StrCat(GroupPathOf(groups, group_id), " (", group_id, ")")},
       {"type", FieldText(job, "type")},
       {"description", FieldText(job, "description")},
       {"owner", FieldText(job, "owner")},
       {"enabled", FieldText(job, "enabled")},
       {"cron", FieldText(schedule, "cron")},
-      {"timezone", FieldText(schedule, "timezone")},
+      {"timezone", zone.is_object() ? absl::StrCat(FieldText(zone, "name"), ": ",
+                                                   FieldText(zone, "reason"))
+                                    : FieldText(schedule, "timezone")},
       {"depends on", deps.empty() ? "-" : absl::StrJoin(deps, ", ")},
       {"self dependency", FieldText(schedule, "self_dependency")},
       {"retry",
@@ -258,32 +292,44 @@ void AddJobCommands(CLI::App* ctl, const std::shared_ptr<CtlContext>& ctx) {
   auto create_flags = std::make_shared<JobFlagStorage>();
   CLI::App* create = job->add_subcommand("create", "Create a job; prints its id");
   AddDefinitionFlags(create, create_flags.get());
+  create->footer(
+      "Example: hera ctl job create --group dw/ods --name load_orders --type hive "
+      "--script-file load.hql --cron '0 30 1 * * ?' --timezone Asia/Shanghai "
+      "--depends-on 7 --depends-on 9:all_of_day --config queue=etl --retry 2 --enabled true");
   create->callback(
       [ctx, create_flags] { RunCommand([&] { return CreateJob(*ctx, *create_flags); }); });
 
   auto list_flags = std::make_shared<ListFlags>();
   CLI::App* list = job->add_subcommand("list", "List jobs");
-  list_flags->group_opt = list->add_option("--group", list_flags->group_id, "Only this group")
-                              ->check(CLI::PositiveNumber);
+  list_flags->group_opt =
+      list->add_option("--group", list_flags->group, "Only this group (id or path)");
   list_flags->query_opt = list->add_option("-q,--query", list_flags->query, "Search text");
   list_flags->limit_opt =
       list->add_option("--limit", list_flags->limit, "At most N jobs")->check(CLI::PositiveNumber);
+  list->footer("Example: hera ctl job list --group dw/ods -q orders");
   list->callback([ctx, list_flags] { RunCommand([&] { return ListJobs(*ctx, *list_flags); }); });
 
   auto id = std::make_shared<int64_t>(0);
   CLI::App* show = job->add_subcommand("show", "Show a job's fields and script");
   show->add_option("ID", *id, "Job id")->required()->check(CLI::PositiveNumber);
+  show->footer("Example: hera ctl job show 12");
   show->callback([ctx, id] { RunCommand([&] { return ShowJob(*ctx, *id); }); });
 
   auto update_flags = std::make_shared<JobFlagStorage>();
   CLI::App* update = job->add_subcommand("update", "Change the given fields of a job");
   update->add_option("ID", update_flags->id, "Job id")->required()->check(CLI::PositiveNumber);
   AddDefinitionFlags(update, update_flags.get());
+  update->add_option("--unset-config", update_flags->unset_configs,
+                     "Remove the job's config KEY (repeatable)");
+  update->footer(
+      "Example: hera ctl job update 12 --cron '0 0 2 * * ?' --depends-on 7:previous_day "
+      "--config queue=adhoc --unset-config tmp_dir");
   update->callback(
       [ctx, update_flags] { RunCommand([&] { return UpdateJob(*ctx, *update_flags); }); });
 
   CLI::App* del = job->add_subcommand("delete", "Delete a job");
   del->add_option("ID", *id, "Job id")->required()->check(CLI::PositiveNumber);
+  del->footer("Example: hera ctl job delete 12 (a disabled job nothing depends on)");
   del->callback([ctx, id] { RunCommand([&] { return DeleteJob(*ctx, *id); }); });
 
   AddScheduleCommands(job, ctx);

@@ -3,9 +3,12 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <iterator>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
 #include "common/strings.h"
@@ -73,6 +76,26 @@ absl::StatusOr<Json> ParseConfigFlags(const std::vector<std::string>& flags) {
   return configs;
 }
 
+absl::StatusOr<Json> ParseDependsOnFlag(std::string_view flag) {
+  const size_t colon = flag.find(':');
+  const std::string id_text(flag.substr(0, colon));
+  const std::string period = colon == std::string_view::npos ? "nearest"
+                                                              : std::string(flag.substr(colon + 1));
+  int64_t id = 0;
+  if (!absl::SimpleAtoi(id_text, &id) || id <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--depends-on '", AsAbsl(flag), "': expected JOB_ID[:PERIOD], e.g. 7 or 7:all_of_day"));
+  }
+  static constexpr const char* kPeriods[] = {"nearest", "all_of_day", "latest_before",
+                                             "previous_day"};
+  if (std::find(std::begin(kPeriods), std::end(kPeriods), period) == std::end(kPeriods)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--depends-on '", AsAbsl(flag), "': unknown period '", period,
+        "' (nearest, all_of_day, latest_before, previous_day)"));
+  }
+  return Json{{"job_id", id}, {"period", period}};
+}
+
 absl::StatusOr<Json> BuildJobBody(const JobFlags& flags, JobBodyKind kind,
                                   const Json& current_configs) {
   Json body = Json::object();
@@ -110,8 +133,21 @@ absl::StatusOr<Json> BuildJobBody(const JobFlags& flags, JobBodyKind kind,
   if (flags.retry_interval_s) object_at("retry")["interval_s"] = *flags.retry_interval_s;
   if (flags.cron) object_at("schedule")["cron"] = *flags.cron;
   if (flags.timezone) object_at("schedule")["timezone"] = *flags.timezone;
+  if (flags.self_dependency) object_at("schedule")["self_dependency"] = *flags.self_dependency;
+  if (flags.no_depends_on && !flags.depends_on.empty()) {
+    return absl::InvalidArgumentError("--no-depends-on and --depends-on contradict each other");
+  }
+  if (flags.no_depends_on) object_at("schedule")["depends_on"] = Json::array();
+  if (!flags.depends_on.empty()) {
+    Json deps = Json::array();
+    for (const std::string& d : flags.depends_on) {
+      HERA_ASSIGN_OR_RETURN(Json dep, ParseDependsOnFlag(d));
+      deps.push_back(std::move(dep));
+    }
+    object_at("schedule")["depends_on"] = std::move(deps);
+  }
 
-  if (!flags.configs.empty()) {
+  if (!flags.configs.empty() || !flags.unset_configs.empty()) {
     HERA_ASSIGN_OR_RETURN(Json given, ParseConfigFlags(flags.configs));
     const bool file_has_configs = body.contains("configs");
     Json configs = file_has_configs ? body["configs"] : Json::object();
@@ -122,6 +158,17 @@ absl::StatusOr<Json> BuildJobBody(const JobFlags& flags, JobBodyKind kind,
       return absl::InvalidArgumentError("--file: \"configs\" must be an object");
     }
     for (auto& [key, value] : given.items()) configs[key] = value;
+    for (const std::string& key : flags.unset_configs) {
+      if (given.contains(key)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--config and --unset-config both name '", key, "'"));
+      }
+      if (!configs.contains(key)) {
+        return absl::NotFoundError(absl::StrCat("--unset-config: the job has no config '", key,
+                                                "'"));
+      }
+      configs.erase(key);
+    }
     body["configs"] = std::move(configs);
   }
 

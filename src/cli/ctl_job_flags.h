@@ -31,7 +31,16 @@ struct JobFlags {
   std::optional<std::string> priority;
   std::optional<bool> enabled;
   std::vector<std::string> configs;  // --config KEY=VALUE, in order
+  std::vector<std::string> unset_configs;  // --unset-config KEY (update)
+  // --depends-on JOB[:PERIOD], in order; replaces the job's upstreams. --no-depends-on: none.
+  std::vector<std::string> depends_on;
+  bool no_depends_on = false;
+  std::optional<bool> self_dependency;
 };
+
+// "7" or "7:all_of_day" as {"job_id":7,"period":"all_of_day"} (period default nearest).
+// InvalidArgument naming the flag's value and the periods there are.
+absl::StatusOr<Json> ParseDependsOnFlag(std::string_view flag);
 
 enum class JobBodyKind { kCreate, kUpdate };
 

@@ -188,6 +188,74 @@ class CtlTest(unittest.TestCase):
         r = self.ctl("group", "show", str(child), expect=1)
         self.assertRegex(r.stderr.strip(), ERROR_LINE)
 
+    def test_groups_by_path_their_configs_and_the_tree(self):
+        dw = int(self.ctl("group", "create", "dw_paths").stdout)
+        ods = int(self.ctl("group", "create", "ods", "--parent", "dw_paths").stdout)
+        self.assertEqual(self.ctl_json("group", "show", "dw_paths/ods")["parent_id"], dw)
+        shown = self.ctl("group", "show", "dw_paths/ods").stdout
+        self.assertRegex(shown, r"(?m)^path:\s+dw_paths/ods$")
+        r = self.ctl("group", "show", "dw_paths/odx", expect=1)
+        self.assertIn("'dw_paths' has no group 'odx' (its groups: ods)", r.stderr)
+
+        # Configs set and unset without writing JSON; the job below inherits them.
+        self.ctl("group", "configs", "set", "dw_paths/ods", "queue=etl", "owner_team=dw")
+        self.ctl("group", "configs", "unset", "dw_paths/ods", "owner_team")
+        self.assertEqual(self.ctl_json("group", "show", str(ods))["configs"], {"queue": "etl"})
+        r = self.ctl("group", "configs", "unset", "dw_paths/ods", "nope", expect=1)
+        self.assertIn("has no config 'nope'", r.stderr)
+
+        # Jobs addressed to the group by path, with upstreams, configs, a host group and zone.
+        up = int(self.ctl("job", "create", "--group", "dw_paths/ods", "--name", "extract",
+                          "--script", "echo e", "--cron", "0 30 1 * * ?",
+                          "--timezone", "Asia/Shanghai").stdout)
+        down = int(self.ctl("job", "create", "--group", "dw_paths/ods", "--name", "load",
+                            "--script", "echo ${queue}", "--depends-on", f"{up}:all_of_day",
+                            "--config", "tmp=1", "--host-group", "default",
+                            "--self-dependency", "true").stdout)
+        job = self.ctl_json("job", "show", str(down))
+        self.assertEqual(job["group_id"], ods)
+        self.assertEqual(job["schedule"]["depends_on"],
+                         [{"job_id": up, "period": "all_of_day"}])
+        self.assertTrue(job["schedule"]["self_dependency"])
+        self.assertEqual(job["configs"], {"tmp": "1"})
+        shown = self.ctl("job", "show", str(down)).stdout
+        self.assertRegex(shown, rf"(?m)^group:\s+dw_paths/ods \({ods}\)$")
+        self.assertRegex(shown, r"(?m)^timezone:\s+Asia/Shanghai: inherited from upstream job")
+        r = self.ctl("job", "create", "--group", "dw_paths/ods", "--name", "bad",
+                     "--script", "true", "--depends-on", f"{up}:weekly", expect=1)
+        self.assertIn("unknown period 'weekly'", r.stderr)
+
+        self.ctl("job", "update", str(down), "--no-depends-on", "--unset-config", "tmp",
+                 "--config", "day=1")
+        job = self.ctl_json("job", "show", str(down))
+        self.assertEqual(job["schedule"]["depends_on"], [])
+        self.assertEqual(job["configs"], {"day": "1"})
+        listed = self.ctl_json("job", "list", "--group", "dw_paths/ods")["items"]
+        self.assertEqual(sorted(j["name"] for j in listed), ["extract", "load"])
+
+        tree = self.ctl("group", "tree").stdout
+        self.assertIn("dw_paths/  (group %d)\n  ods/  (group %d)\n" % (dw, ods), tree)
+        self.assertIn("    extract  (job %d, shell, disabled)\n" % up, tree)
+
+        # Rename and move; then the path follows.
+        self.ctl("group", "update", "dw_paths/ods", "--name", "ods2", "--description", "raw")
+        self.assertEqual(self.ctl_json("group", "show", "dw_paths/ods2")["description"], "raw")
+        top = int(self.ctl("group", "create", "warehouse").stdout)
+        self.ctl("group", "update", "dw_paths/ods2", "--parent", "warehouse")
+        self.assertEqual(self.ctl_json("group", "show", "warehouse/ods2")["parent_id"], top)
+        r = self.ctl("group", "update", "warehouse/ods2", expect=1)
+        self.assertIn("nothing to change", r.stderr)
+        for job_id in (down, up):
+            self.ctl("job", "delete", str(job_id))
+        self.ctl("group", "delete", "warehouse/ods2")
+        self.ctl("group", "delete", "dw_paths")
+
+    def test_every_command_shows_an_example_in_its_help(self):
+        for command in (["group", "configs", "set"], ["job", "create"], ["rerun", "start"],
+                        ["log"], ["worker", "drain"]):
+            r = self.ctl(*command, "--help")
+            self.assertIn("Example: hera ctl " + " ".join(command[:2]), r.stdout)
+
     def test_job_create_list_show_update(self):
         job_id = self.create_job("flags_job", "echo from-flags", "--description", "made by flags",
                                  "--timeout", "600", "--retry", "1", "--retry-interval", "5",
