@@ -1,5 +1,6 @@
 #include "core/json_codec.h"
 
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -481,6 +482,118 @@ absl::StatusOr<RerunBatch> RerunFromDocument(const json& doc) {
     return b;
   } catch (const json::exception& e) {
     return absl::InternalError(absl::StrCat("rerun document: ", e.what()));
+  }
+}
+
+namespace {
+
+// Counts of node states, as progress shows them ("waiting": pending, whatever it waits for).
+struct NodeCounts {
+  int64_t done = 0, failed = 0, running = 0, waiting = 0, skipped = 0, total = 0;
+  void Add(NodeState s) {
+    ++total;
+    switch (s) {
+      case NodeState::kSuccess: ++done; break;
+      case NodeState::kFailed: ++failed; break;
+      case NodeState::kRunning: ++running; break;
+      case NodeState::kPending: ++waiting; break;
+      case NodeState::kSkipped: ++skipped; break;
+    }
+  }
+  json ToJson() const {
+    return json{{"done", done},       {"failed", failed}, {"running", running},
+                {"waiting", waiting}, {"skipped", skipped}, {"total", total}};
+  }
+};
+
+}  // namespace
+
+json BackfillToJson(const Backfill& b, const absl::TimeZone& tz, bool with_nodes) {
+  NodeCounts all;
+  std::map<std::string, NodeCounts> by_date;
+  std::map<JobId, NodeCounts> by_job;
+  for (const BackfillNode& n : b.nodes) {
+    all.Add(n.state);
+    by_date[absl::FormatCivilTime(absl::ToCivilDay(n.time, tz))].Add(n.state);
+    by_job[n.job_id].Add(n.state);
+  }
+  json dates = json::array();
+  for (const auto& [date, counts] : by_date) {
+    json d = counts.ToJson();
+    d["date"] = date;
+    dates.push_back(std::move(d));
+  }
+  json jobs = json::array();
+  for (const auto& [job, counts] : by_job) {
+    json j = counts.ToJson();
+    j["job_id"] = job;
+    jobs.push_back(std::move(j));
+  }
+  json out = all.ToJson();
+  out.update(json{{"id", b.id},
+                  {"job_ids", b.job_ids},
+                  {"from", FormatIsoTime(b.from, tz)},
+                  {"to", FormatIsoTime(b.to, tz)},
+                  {"downstream", b.downstream},
+                  {"parallelism", b.parallelism},
+                  {"order", b.newest_first ? "newest_first" : "oldest_first"},
+                  {"skip_succeeded", b.skip_succeeded},
+                  {"status", Name(b.status)},
+                  {"by_date", dates},
+                  {"by_job", jobs},
+                  {"created_by", b.created_by},
+                  {"created_at", FormatIsoTime(b.created_at, tz)},
+                  {"updated_at", FormatIsoTime(b.updated_at, tz)}});
+  if (b.id == 0) out["id"] = nullptr;  // a dry run
+  if (with_nodes) {
+    json nodes = json::array();
+    for (const BackfillNode& n : b.nodes) {
+      nodes.push_back({{"job_id", n.job_id},
+                       {"scheduled_time", FormatIsoTime(n.time, tz)},
+                       {"action_id", n.action_id ? json(n.action_id) : json(nullptr)},
+                       {"state", Name(n.state)},
+                       {"upstream", n.upstream}});
+    }
+    out["nodes"] = std::move(nodes);
+  }
+  return out;
+}
+
+json BackfillToDocument(const Backfill& b) {
+  return json{{"id", b.id},
+              {"job_ids", b.job_ids},
+              {"from", ToMicros(b.from)},
+              {"to", ToMicros(b.to)},
+              {"downstream", b.downstream},
+              {"parallelism", b.parallelism},
+              {"newest_first", b.newest_first},
+              {"skip_succeeded", b.skip_succeeded},
+              {"status", Name(b.status)},
+              {"created_by", b.created_by},
+              {"created_at", ToMicros(b.created_at)},
+              {"updated_at", ToMicros(b.updated_at)}};
+}
+
+absl::StatusOr<Backfill> BackfillFromDocument(const json& doc) {
+  try {
+    Backfill b;
+    b.id = doc.at("id").get<int64_t>();
+    b.job_ids = doc.at("job_ids").get<std::vector<JobId>>();
+    b.from = FromMicros(doc.at("from").get<int64_t>());
+    b.to = FromMicros(doc.at("to").get<int64_t>());
+    b.downstream = doc.at("downstream").get<bool>();
+    b.parallelism = doc.at("parallelism").get<int>();
+    b.newest_first = doc.at("newest_first").get<bool>();
+    b.skip_succeeded = doc.at("skip_succeeded").get<bool>();
+    auto status = ParseBackfillStatus(doc.at("status").get<std::string>());
+    if (!status) return absl::InternalError("backfill document: unknown status");
+    b.status = *status;
+    b.created_by = doc.at("created_by").get<std::string>();
+    b.created_at = FromMicros(doc.at("created_at").get<int64_t>());
+    b.updated_at = FromMicros(doc.at("updated_at").get<int64_t>());
+    return b;
+  } catch (const json::exception& e) {
+    return absl::InternalError(absl::StrCat("backfill document: ", e.what()));
   }
 }
 

@@ -29,6 +29,14 @@ nlohmann::json RerunToJson(const RerunBatch& batch, const absl::TimeZone& tz, bo
 nlohmann::json RerunToDocument(const RerunBatch& batch);
 absl::StatusOr<RerunBatch> RerunFromDocument(const nlohmann::json& doc);
 
+// A backfill as the API shows it: its fields, totals, progress per date (civil days in `tz`)
+// and per job ({"done","failed","running","waiting","skipped","total"}), and with `with_nodes`
+// each node {"job_id","scheduled_time","action_id","state","upstream"}.
+nlohmann::json BackfillToJson(const Backfill& b, const absl::TimeZone& tz, bool with_nodes);
+// A backfill's stored form without its nodes (they are rows of their own), and back.
+nlohmann::json BackfillToDocument(const Backfill& b);
+absl::StatusOr<Backfill> BackfillFromDocument(const nlohmann::json& doc);
+
 // A name people see in lists and paths (a job's, a group's, a host group's): OK, or
 // InvalidArgument naming `field` when it is empty, only spaces, longer than 200 bytes or holds
 // a control character.

@@ -77,6 +77,21 @@ constexpr std::array<std::pair<RerunStatus, std::string_view>, 3> kRerunStatuses
 }  // namespace
 
 std::string Name(RerunStatus v) { return NameOf(kRerunStatuses, v); }
+
+constexpr std::array<std::pair<BackfillStatus, std::string_view>, 3> kBackfillStatuses{{
+    {BackfillStatus::kRunning, "running"}, {BackfillStatus::kDone, "done"},
+    {BackfillStatus::kStopped, "stopped"}}};
+std::string Name(BackfillStatus v) { return NameOf(kBackfillStatuses, v); }
+std::optional<BackfillStatus> ParseBackfillStatus(std::string_view s) {
+  return Parse(kBackfillStatuses, s);
+}
+
+constexpr std::array<std::pair<NodeState, std::string_view>, 5> kNodeStates{{
+    {NodeState::kPending, "pending"}, {NodeState::kRunning, "running"},
+    {NodeState::kSuccess, "success"}, {NodeState::kFailed, "failed"},
+    {NodeState::kSkipped, "skipped"}}};
+std::string Name(NodeState v) { return NameOf(kNodeStates, v); }
+std::optional<NodeState> ParseNodeState(std::string_view s) { return Parse(kNodeStates, s); }
 std::optional<RerunStatus> ParseRerunStatus(std::string_view s) {
   return Parse(kRerunStatuses, s);
 }

@@ -179,6 +179,43 @@ struct RerunBatch {
   absl::Time updated_at = absl::UnixEpoch();
 };
 
+enum class BackfillStatus { kRunning, kDone, kStopped };
+std::string Name(BackfillStatus v);
+std::optional<BackfillStatus> ParseBackfillStatus(std::string_view s);
+// Where one (job, time) of a backfill stands. kPending: waits for its upstreams in the backfill
+// (or for a free slot); kSkipped: it had succeeded and the backfill skips what succeeded.
+enum class NodeState { kPending, kRunning, kSuccess, kFailed, kSkipped };
+std::string Name(NodeState v);
+std::optional<NodeState> ParseNodeState(std::string_view s);
+
+// One action a backfill runs: a job at a scheduled time, after its upstreams in the backfill.
+struct BackfillNode {
+  JobId job_id = 0;
+  absl::Time time = absl::UnixEpoch();
+  ActionId action_id = 0;     // the (job, time)'s action, once known or created
+  std::vector<int> upstream;  // indices of the nodes it runs after
+  NodeState state = NodeState::kPending;
+};
+
+// A backfill (补数据): the given jobs' times in [from, to] and, with `downstream`, every job
+// downstream of them, each action after its upstreams inside the backfill, at most
+// `parallelism` runs at once, as reruns (after all other work).
+struct Backfill {
+  int64_t id = 0;
+  std::vector<JobId> job_ids;
+  absl::Time from = absl::UnixEpoch();
+  absl::Time to = absl::UnixEpoch();
+  bool downstream = false;
+  int parallelism = 1;        // 1–32
+  bool newest_first = false;  // which ready time starts first
+  bool skip_succeeded = false;
+  BackfillStatus status = BackfillStatus::kRunning;
+  std::vector<BackfillNode> nodes;  // by time, then job
+  std::string created_by;
+  absl::Time created_at = absl::UnixEpoch();
+  absl::Time updated_at = absl::UnixEpoch();
+};
+
 struct User {
   UserId id = 0;
   std::string username;

@@ -83,6 +83,19 @@ void Scheduler::Restore(StoredState state, absl::Time now, Effects* fx) {
   rerun_actions_.clear();
   for (auto& a : state.rerun_actions) rerun_actions_[a.id] = std::move(a);
   reruns_in_flight_ = 0;
+  backfills_.clear();
+  backfill_of_action_.clear();
+  for (auto& b : state.backfills) {
+    const int64_t id = b.id;
+    ActiveBackfill active = Activate(std::move(b));
+    for (size_t i = 0; i < active.b.nodes.size(); ++i) {
+      const BackfillNode& n = active.b.nodes[i];
+      if (n.state != NodeState::kRunning || !n.action_id) continue;
+      backfill_of_action_[n.action_id] = {id, static_cast<int>(i)};
+      ++reruns_in_flight_;
+    }
+    backfills_[id] = std::move(active);
+  }
   for (auto& batch : state.reruns) {
     for (size_t i = 0; i < batch.next && i < batch.items.size(); ++i) {
       rerun_of_action_[batch.items[i].action_id] = batch.id;
@@ -160,6 +173,7 @@ void Scheduler::Restore(StoredState state, absl::Time now, Effects* fx) {
   missed_applied_ = false;
   Replan({}, now, fx);
   PumpReruns(now, fx);
+  PumpBackfills(now, fx);
 }
 
 absl::StatusOr<Group> Scheduler::CreateGroup(const nlohmann::json& body, const std::string& actor,

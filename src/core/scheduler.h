@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "core/action_book.h"
+#include "core/backfill_plan.h"
 #include "core/catalog.h"
 #include "core/effects.h"
 #include "core/model.h"
@@ -39,6 +40,8 @@ struct StoredState {
   // again (those outside the window).
   std::vector<RerunBatch> reruns;
   std::vector<Action> rerun_actions;
+  // Backfills still running (their nodes' actions outside the window in rerun_actions too).
+  std::vector<Backfill> backfills;
   // The job revision each queued run captured, keyed by (job, version).
   std::map<std::pair<JobId, int64_t>, Job> revisions;
   MaxIds max_ids;
@@ -168,6 +171,32 @@ class Scheduler {
   // Starts nothing more of batch `id` and cancels its queued runs; running ones finish.
   absl::StatusOr<RerunBatch> StopRerun(int64_t id, const std::string& actor, absl::Time now,
                                        Effects* fx);
+
+  // --- backfills (scheduler_backfills.cc) ---
+  struct BackfillOptions {
+    int parallelism = 1;  // 1–32
+    bool newest_first = false;
+    bool skip_succeeded = false;
+    bool dry_run = false;  // plan it and return it; nothing is saved or run
+  };
+  // A backfill of `request` (core/backfill_plan.h): each node runs its (job, time)'s action
+  // again (a new one where the time has none), as `rerun`, once its upstream nodes succeeded
+  // (or were skipped), the ready ones oldest (or newest) first, at most `parallelism` at once
+  // and within the cap on reruns in flight. `known`: the stored actions of the jobs involved and
+  // their direct upstreams over the range. Refused while a running backfill has one of its
+  // actions, naming it.
+  absl::StatusOr<Backfill> CreateBackfill(const BackfillRequest& request,
+                                          const BackfillOptions& options,
+                                          const std::string& actor, absl::Time now,
+                                          Effects* fx, const std::vector<Action>& known);
+  // Starts nothing more, cancels its queued runs (they run again on resume); running ones
+  // finish.
+  absl::StatusOr<Backfill> StopBackfill(int64_t id, absl::Time now, Effects* fx);
+  // Resumes backfill `stored` (as the store has it; the scheduler's copy wins while it holds
+  // one), optionally with its failed actions pending again. `known`: its nodes' stored actions.
+  absl::StatusOr<Backfill> ResumeBackfill(const Backfill& stored, bool retry_failed,
+                                          absl::Time now, Effects* fx,
+                                          const std::vector<Action>& known);
   static constexpr int kMaxRerunsInFlight = 16;  // over all batches: scheduled work comes first
 
   // Time passes: due actions start or wait, retries become due, the window rolls over at
@@ -335,8 +364,32 @@ class Scheduler {
   // Starts rerun item `item` of batch `batch` (its action again, or a new one).
   void StartRerunItem(RerunBatch& batch, RerunItem& item, const Job& job, absl::Time now,
                       Effects* fx);
-  // Counts the end of action `id`'s run for the batch that ran it, if one did.
+  // Runs (job, time) again for a rerun batch or a backfill: action `existing` (0: a new one)
+  // with a new `rerun` run, or, when it has a live run, that run (`*adopted` set). Returns
+  // the action's id.
+  ActionId StartReplay(ActionId existing, const Job& job, absl::Time time,
+                       const std::string& actor, const std::string& reason, absl::Time now,
+                       Effects* fx, bool* adopted);
+  // Counts the end of action `id`'s run for the batch or backfill that ran it, if one did.
   void RerunItemEnded(ActionId id, RunStatus status, absl::Time now, Effects* fx);
+
+  // A backfill being run: its nodes and what is needed to pick the next ones quickly.
+  struct ActiveBackfill {
+    Backfill b;
+    std::vector<int> unmet;                       // upstream nodes not succeeded or skipped
+    std::vector<std::vector<int>> downstream;     // node → the nodes after it
+    std::set<std::pair<absl::Time, int>> ready;   // pending nodes with nothing unmet
+    int running = 0;
+  };
+  static ActiveBackfill Activate(Backfill b);
+  std::map<int64_t, ActiveBackfill> backfills_;  // running, or stopped with runs still going
+  std::map<ActionId, std::pair<int64_t, int>> backfill_of_action_;  // → (backfill, node)
+  // Starts ready nodes while the backfills' parallelism and the cap allow.
+  void PumpBackfills(absl::Time now, Effects* fx);
+  // Node `index` of backfill `id` ended with `status`.
+  void BackfillNodeEnded(int64_t id, int index, RunStatus status, absl::Time now, Effects* fx);
+  // Records the backfill (and node `index`'s row, if ≥ 0) in `fx`.
+  void SaveBackfill(const ActiveBackfill& active, int index, Effects* fx);
   int reruns_in_flight_ = 0;
   std::map<RunId, ActiveRun> active_;
   std::set<QueueKey> queue_;

@@ -644,35 +644,43 @@ void Scheduler::PumpReruns(absl::Time now, Effects* fx) {
 void Scheduler::StartRerunItem(RerunBatch& b, RerunItem& item, const Job& job, absl::Time now,
                                Effects* fx) {
   ++reruns_in_flight_;
-  if (item.action_id && LiveRunOf(item.action_id)) {
-    // Running already (its schedule, a recovery): that run is the item's.
-    rerun_of_action_[item.action_id] = b.id;
-    rerun_adopted_.insert(item.action_id);
-    return;
+  bool adopted = false;
+  item.action_id = StartReplay(item.action_id, job, item.time, b.created_by,
+                               absl::StrCat("rerun batch ", b.id), now, fx, &adopted);
+  rerun_of_action_[item.action_id] = b.id;
+  if (adopted) rerun_adopted_.insert(item.action_id);
+}
+
+ActionId Scheduler::StartReplay(ActionId existing, const Job& job, absl::Time time,
+                                const std::string& actor, const std::string& reason,
+                                absl::Time now, Effects* fx, bool* adopted) {
+  *adopted = false;
+  if (existing && LiveRunOf(existing)) {
+    // Running already (its schedule, a recovery): that run is the replay's.
+    *adopted = true;
+    return existing;
   }
-  if (item.action_id && book_.Find(item.action_id)) {
+  if (existing && book_.Find(existing)) {
     // An action of the window: run again like a recovery would, its downstream waiting anew.
-    book_.OnRerun(item.action_id);
-    rerun_of_action_[item.action_id] = b.id;
-    StartRun(item.action_id, Trigger::kRerun, 1, b.created_by, now, now, nullptr, fx);
-    return;
+    book_.OnRerun(existing);
+    StartRun(existing, Trigger::kRerun, 1, actor, now, now, nullptr, fx);
+    return existing;
   }
   ActiveRun active;
   Action& a = active.action;
-  if (auto stored = rerun_actions_.find(item.action_id); stored != rerun_actions_.end()) {
+  if (auto stored = rerun_actions_.find(existing); existing && stored != rerun_actions_.end()) {
     a = std::move(stored->second);  // its history (runs, links, creation) stays its own
     rerun_actions_.erase(stored);
   } else {
     a.id = ++ids_.action;
     a.job_id = job.id;
-    a.scheduled_time = item.time;
+    a.scheduled_time = time;
     a.manual = true;
     a.created_at = now;
-    item.action_id = a.id;
   }
   a.status = ActionStatus::kQueued;
   a.job_version = job.version;
-  a.reason = absl::StrCat("rerun batch ", b.id);
+  a.reason = reason;
   a.updated_at = now;
   Run& run = active.run;
   run.id = ++ids_.run;
@@ -680,16 +688,23 @@ void Scheduler::StartRerunItem(RerunBatch& b, RerunItem& item, const Job& job, a
   run.action_id = a.id;
   run.trigger = Trigger::kRerun;
   run.job_version = job.version;
-  run.created_by = b.created_by;
+  run.created_by = actor;
   run.queued_at = now;
   active.order = MakeOrder(job, run, a);
-  rerun_of_action_[a.id] = b.id;
   fx->batch.actions.push_back(a);
   fx->batch.runs.push_back(run);
+  const ActionId id = a.id;
   Enqueue(std::move(active), job.priority);
+  return id;
 }
 
 void Scheduler::RerunItemEnded(ActionId id, RunStatus status, absl::Time now, Effects* fx) {
+  if (auto it = backfill_of_action_.find(id); it != backfill_of_action_.end()) {
+    const auto [backfill, node] = it->second;
+    backfill_of_action_.erase(it);
+    rerun_adopted_.erase(id);
+    BackfillNodeEnded(backfill, node, status, now, fx);
+  }
   auto it = rerun_of_action_.find(id);
   if (it == rerun_of_action_.end()) return;
   const int64_t batch = it->second;

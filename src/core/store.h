@@ -31,11 +31,19 @@ struct WriteBatch {
   std::vector<RerunBatch> reruns;
   // Host groups that exist from now on (a job saved with "force" naming a new one).
   std::vector<std::string> host_groups;
+  // Backfills as they are now, without their nodes (written through backfill_nodes).
+  std::vector<Backfill> backfills;
+  struct NodeRow {
+    int64_t backfill_id = 0;
+    int index = 0;
+    BackfillNode node;
+  };
+  std::vector<NodeRow> backfill_nodes;  // nodes created or changed
 
   bool empty() const {
     return groups.empty() && deleted_groups.empty() && jobs.empty() && deleted_jobs.empty() &&
            revisions.empty() && actions.empty() && deleted_actions.empty() && runs.empty() &&
-           reruns.empty() && host_groups.empty();
+           reruns.empty() && host_groups.empty() && backfills.empty() && backfill_nodes.empty();
   }
 };
 
@@ -46,6 +54,7 @@ struct MaxIds {
   ActionId action = 0;
   RunId run = 0;
   int64_t rerun = 0;
+  int64_t backfill = 0;
 };
 
 struct JobFilter {
@@ -118,6 +127,12 @@ class Store {
   virtual absl::StatusOr<std::vector<RerunBatch>> ListReruns(JobId job) = 0;
   // Batches still running, ordered by id (engine start-up).
   virtual absl::StatusOr<std::vector<RerunBatch>> ListUnfinishedReruns() = 0;
+
+  // Backfills with their nodes. NotFound for an unknown id; ListBackfills is newest first.
+  virtual absl::StatusOr<Backfill> GetBackfill(int64_t id) = 0;
+  virtual absl::StatusOr<std::vector<Backfill>> ListBackfills(int64_t limit) = 0;
+  // Backfills still running, ordered by id (engine start-up).
+  virtual absl::StatusOr<std::vector<Backfill>> ListUnfinishedBackfills() = 0;
 
   // Users and tokens are not scheduling state: written directly, not through Commit.
   // CreateUser assigns the id; AlreadyExists when the username is taken.
