@@ -11,6 +11,7 @@
 #include "api/render_routes.h"
 #include "api/revision_routes.h"
 #include "api/router.h"
+#include "api/backfill_routes.h"
 #include "api/rerun_routes.h"
 #include "api/resource_routes.h"
 #include "api/worker_routes.h"
@@ -339,6 +340,7 @@ HttpHandler MakeApiHandler(const ApiContext& ctx) {
   AddJobRoutes(*router, ctx);
   AddActionRoutes(*router, ctx);
   AddRerunRoutes(*router, ctx);
+  AddBackfillRoutes(*router, ctx);
   AddWorkerRoutes(*router, ctx);
   AddRunRoutes(*router, ctx);
   AddRevisionRoutes(*router, ctx);

@@ -87,4 +87,41 @@ nlohmann::json JobZoneJson(const core::JobZone& zone, const absl::TimeZone& tz) 
   return j;
 }
 
+// The time in field `name` of `body`: required, ISO-8601 (Hera threw SQL errors on a missing
+// end date, issue #82).
+absl::StatusOr<absl::Time> TimeField(const nlohmann::json& body, const char* name,
+                                     const absl::TimeZone& tz) {
+  if (!body.contains(name)) {
+    return absl::InvalidArgumentError(absl::StrCat("field '", name, "': is required"));
+  }
+  if (!body[name].is_string()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("field '", name, "': must be an ISO-8601 time string"));
+  }
+  auto t = ParseIsoTime(body[name].get<std::string>(), tz);
+  if (!t.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("field '", name, "': ", t.status().message()));
+  }
+  return t;
+}
+
+absl::StatusOr<int> Parallelism(const nlohmann::json& body, int fallback) {
+  if (!body.contains("parallelism")) return fallback;
+  const nlohmann::json& p = body["parallelism"];
+  if (!p.is_number_integer() || p.get<int64_t>() < 1 || p.get<int64_t>() > 32) {
+    return absl::InvalidArgumentError("field 'parallelism': must be an integer in 1-32");
+  }
+  return static_cast<int>(p.get<int64_t>());
+}
+
+absl::Status OnlyFields(const nlohmann::json& body, std::initializer_list<const char*> allowed) {
+  if (!body.is_object()) return absl::InvalidArgumentError("the body must be a JSON object");
+  for (const auto& [key, value] : body.items()) {
+    bool ok = false;
+    for (const char* a : allowed) ok |= key == a;
+    if (!ok) return absl::InvalidArgumentError(absl::StrCat("field '", key, "': unknown field"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace hera::api

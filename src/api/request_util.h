@@ -32,6 +32,14 @@ absl::StatusOr<nlohmann::json> JsonBody(const HttpRequest& req, bool empty_ok = 
 absl::StatusOr<absl::Time> ParseIsoTimeParam(const std::string& name, const std::string& text,
                                              const absl::TimeZone& tz);
 
+// The time in field `name` of `body`: required, ISO-8601 (local times in `tz`).
+absl::StatusOr<absl::Time> TimeField(const nlohmann::json& body, const char* name,
+                                     const absl::TimeZone& tz);
+// Field "parallelism" of `body` (1–32), or `fallback` when absent.
+absl::StatusOr<int> Parallelism(const nlohmann::json& body, int fallback);
+// InvalidArgument naming the first field of `body` that is not in `allowed`.
+absl::Status OnlyFields(const nlohmann::json& body, std::initializer_list<const char*> allowed);
+
 // The zone `job`'s times and macros are in, and why (core::ZoneOfJob over the stored jobs).
 core::JobZone StoredJobZone(core::Store* store, const core::Job& job);
 // {"name","reason","inherited_from"} of `zone`, `name` resolved to the server's zone `tz`.

@@ -204,6 +204,7 @@ void AddCtlCommand(CLI::App& app) {
   AddJobCommands(ctl, ctx);
   AddRunCommands(ctl, ctx);
   AddRerunCommands(ctl, ctx);
+  AddBackfillCommands(ctl, ctx);
   AddWorkerCommands(ctl, ctx);
   AddResourceCommands(ctl, ctx);
   AddExamples(ctl);

@@ -65,6 +65,7 @@ void AddJobCommands(CLI::App* ctl, const std::shared_ptr<CtlContext>& ctx);
 void AddRunCommands(CLI::App* ctl, const std::shared_ptr<CtlContext>& ctx);
 // rerun start|list|show|stop|failed.
 void AddRerunCommands(CLI::App* ctl, const std::shared_ptr<CtlContext>& ctx);
+void AddBackfillCommands(CLI::App* ctl, const std::shared_ptr<CtlContext>& ctx);
 void AddWorkerCommands(CLI::App* ctl, const std::shared_ptr<CtlContext>& ctx);
 // resource upload|list|show.
 void AddResourceCommands(CLI::App* ctl, const std::shared_ptr<CtlContext>& ctx);

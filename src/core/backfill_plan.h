@@ -14,13 +14,6 @@
 
 namespace hera::core {
 
-struct BackfillRequest {
-  std::vector<JobId> job_ids;
-  absl::Time from = absl::UnixEpoch();
-  absl::Time to = absl::UnixEpoch();  // included
-  bool downstream = false;
-};
-
 // The nodes of a backfill of `request` over `catalog`, by time then job, each with its
 // upstream node indices. `known` holds the actions that exist for the jobs involved and their
 // direct upstreams (any status): a dependent job without a cron takes its times from its

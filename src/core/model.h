@@ -216,6 +216,20 @@ struct Backfill {
   absl::Time updated_at = absl::UnixEpoch();
 };
 
+// What a backfill covers (core/backfill_plan.h) and how it runs.
+struct BackfillRequest {
+  std::vector<JobId> job_ids;
+  absl::Time from = absl::UnixEpoch();
+  absl::Time to = absl::UnixEpoch();  // included
+  bool downstream = false;
+};
+struct BackfillOptions {
+  int parallelism = 1;  // 1–32
+  bool newest_first = false;
+  bool skip_succeeded = false;
+  bool dry_run = false;  // plan it and return it; nothing is saved or run
+};
+
 struct User {
   UserId id = 0;
   std::string username;

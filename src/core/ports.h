@@ -160,6 +160,14 @@ class EngineCommands {
   // A new batch of the items of batch `id` that failed or were cancelled.
   virtual absl::StatusOr<RerunBatch> RerunFailed(int64_t id, int parallelism,
                                                  const std::string& actor) = 0;
+  // Backfills (see Scheduler::CreateBackfill / StopBackfill / ResumeBackfill).
+  virtual absl::StatusOr<Backfill> CreateBackfill(const BackfillRequest& request,
+                                                  const BackfillOptions& options,
+                                                  const std::string& actor) = 0;
+  virtual absl::StatusOr<Backfill> StopBackfill(int64_t id, const std::string& actor) = 0;
+  // Runs a stopped backfill on; with `retry_failed`, its failed actions again too.
+  virtual absl::StatusOr<Backfill> ResumeBackfill(int64_t id, bool retry_failed,
+                                                  const std::string& actor) = 0;
   // Forces action `id` to success or failed with a reason.
   virtual absl::StatusOr<Action> ForceAction(ActionId id, ActionStatus status,
                                              const std::string& reason,

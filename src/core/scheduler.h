@@ -173,12 +173,6 @@ class Scheduler {
                                        Effects* fx);
 
   // --- backfills (scheduler_backfills.cc) ---
-  struct BackfillOptions {
-    int parallelism = 1;  // 1–32
-    bool newest_first = false;
-    bool skip_succeeded = false;
-    bool dry_run = false;  // plan it and return it; nothing is saved or run
-  };
   // A backfill of `request` (core/backfill_plan.h): each node runs its (job, time)'s action
   // again (a new one where the time has none), as `rerun`, once its upstream nodes succeeded
   // (or were skipped), the ready ones oldest (or newest) first, at most `parallelism` at once

@@ -203,3 +203,50 @@ TEST_F(BackfillTest, AFailureHoldsWhatIsBelowItUntilTheFailedOnesRunAgain) {
 
 }  // namespace
 }  // namespace hera::core
+
+namespace hera::core {
+namespace {
+
+TEST(BackfillDisabledTest, DisabledJobsRunThroughToo) {
+  Scheduler s;
+  const absl::Time now = Day(23, 10);
+  Effects fx;
+  ASSERT_TRUE(s.CreateGroup({{"name", "etl"}}, "a", now, &fx).ok());
+  s.AddWorker({"w", 100});
+  auto up = s.CreateJob({{"name", "up"}, {"group_id", 1}, {"script", "true"},
+                         {"schedule", {{"cron", "0 0 2 * * ?"}}}}, "a", now, &fx);
+  ASSERT_TRUE(up.ok());
+  auto down = s.CreateJob({{"name", "down"}, {"group_id", 1}, {"script", "true"},
+                           {"schedule", {{"depends_on", {{{"job_id", up->id}}}}}}}, "a", now, &fx);
+  ASSERT_TRUE(down.ok());
+  Effects c;
+  auto bf = s.CreateBackfill({{up->id}, Day(1), Day(3, 23), true}, {.parallelism = 2}, "a", now,
+                             &c, {});
+  ASSERT_TRUE(bf.ok()) << bf.status();
+  ASSERT_EQ(bf->nodes.size(), 6u);
+  std::vector<DispatchOrder> pending;
+  s.Dispatch(now, &c);
+  for (auto& [w, o] : c.dispatches) pending.push_back(o);
+  int ran = 0;
+  Backfill last;
+  while (!pending.empty()) {
+    DispatchOrder o = pending.front();
+    pending.erase(pending.begin());
+    ++ran;
+    Effects f;
+    s.OnRunStarted(o.run_id, "w", now, &f);
+    RunResult r;
+    r.run_id = o.run_id;
+    r.exit_code = 0;
+    r.ended_at = now;
+    s.OnRunFinished(r, &f);
+    s.Dispatch(now, &f);
+    for (auto& [w, d] : f.dispatches) pending.push_back(d);
+    for (const Backfill& b : f.batch.backfills) last = b;
+  }
+  EXPECT_EQ(ran, 6);
+  EXPECT_EQ(last.status, BackfillStatus::kDone);
+}
+
+}  // namespace
+}  // namespace hera::core

@@ -215,6 +215,10 @@ absl::StatusOr<Backfill> Scheduler::ResumeBackfill(const Backfill& stored, bool 
   if (shutting_down_) return absl::UnavailableError("hera is shutting down");
   auto it = backfills_.find(stored.id);
   if (it == backfills_.end()) {
+    if (stored.status == BackfillStatus::kDone && !retry_failed) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "backfill ", stored.id, " is done; rerun-failed runs its failed actions again"));
+    }
     if (stored.status == BackfillStatus::kRunning) {
       return absl::FailedPreconditionError(absl::StrCat("backfill ", stored.id, " is running"));
     }

@@ -126,6 +126,20 @@ absl::Status Engine::Start(const std::vector<std::string>& local_workers,
       }
     }
   }
+  auto backfills = store_->ListUnfinishedBackfills();
+  if (!backfills.ok()) return backfills.status();
+  for (const core::Backfill& b : *backfills) {
+    for (const core::BackfillNode& n : b.nodes) {
+      if (!n.action_id || n.state != core::NodeState::kPending) continue;
+      auto action = store_->GetAction(n.action_id);
+      if (action.ok()) {
+        state.rerun_actions.push_back(*std::move(action));
+      } else if (!absl::IsNotFound(action.status())) {
+        return action.status();
+      }
+    }
+  }
+  state.backfills = *std::move(backfills);
   auto ids = store_->LoadMaxIds();
   if (!ids.ok()) return ids.status();
   state.max_ids = *ids;
@@ -224,6 +238,10 @@ void AppendAll(std::vector<T>* to, std::vector<T>* from) {
 // upserts in order (later rows win) and a batch's deletions after its upserts, and ids are never
 // reused, so nothing deleted in `earlier` comes back in `later`.
 void Append(core::WriteBatch* earlier, core::WriteBatch* later) {
+  // Every field of a batch is a vector, and each is merged below: a field added to WriteBatch
+  // but not here would be dropped whenever batches are combined.
+  static_assert(sizeof(core::WriteBatch) == 12 * sizeof(std::vector<char>),
+                "merge every field of core::WriteBatch in Append()");
   AppendAll(&earlier->groups, &later->groups);
   AppendAll(&earlier->deleted_groups, &later->deleted_groups);
   AppendAll(&earlier->jobs, &later->jobs);
@@ -233,6 +251,9 @@ void Append(core::WriteBatch* earlier, core::WriteBatch* later) {
   AppendAll(&earlier->deleted_actions, &later->deleted_actions);
   AppendAll(&earlier->runs, &later->runs);
   AppendAll(&earlier->reruns, &later->reruns);
+  AppendAll(&earlier->host_groups, &later->host_groups);
+  AppendAll(&earlier->backfills, &later->backfills);
+  AppendAll(&earlier->backfill_nodes, &later->backfill_nodes);
 }
 
 }  // namespace
@@ -586,6 +607,35 @@ absl::StatusOr<core::RerunBatch> Engine::CreateRerun(core::JobId job, absl::Time
   if (!stored.ok()) return stored.status();
   return Call<core::RerunBatch>([&](Scheduler& s, absl::Time now, Effects& fx) {
     return s.CreateRerun(job, from, to, parallelism, actor, now, &fx, *stored);
+  });
+}
+
+absl::StatusOr<core::Backfill> Engine::CreateBackfill(const core::BackfillRequest& request,
+                                                      const core::BackfillOptions& options,
+                                                      const std::string& actor) {
+  // The stored actions over the range: the times the backfill runs again, and those its
+  // dependent jobs take their times from.
+  auto known = store_->ListActionsBetween(request.from, request.to + absl::Microseconds(1));
+  if (!known.ok()) return known.status();
+  return Call<core::Backfill>([&](Scheduler& s, absl::Time now, Effects& fx) {
+    return s.CreateBackfill(request, options, actor, now, &fx, *known);
+  });
+}
+
+absl::StatusOr<core::Backfill> Engine::StopBackfill(int64_t id, const std::string&) {
+  return Call<core::Backfill>([&](Scheduler& s, absl::Time now, Effects& fx) {
+    return s.StopBackfill(id, now, &fx);
+  });
+}
+
+absl::StatusOr<core::Backfill> Engine::ResumeBackfill(int64_t id, bool retry_failed,
+                                                      const std::string&) {
+  auto stored = store_->GetBackfill(id);
+  if (!stored.ok()) return stored.status();
+  auto known = store_->ListActionsBetween(stored->from, stored->to + absl::Microseconds(1));
+  if (!known.ok()) return known.status();
+  return Call<core::Backfill>([&](Scheduler& s, absl::Time now, Effects& fx) {
+    return s.ResumeBackfill(*stored, retry_failed, now, &fx, *known);
   });
 }
 

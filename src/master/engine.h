@@ -104,6 +104,12 @@ class Engine final : public core::EngineCommands, public core::RunReports {
                                                int parallelism,
                                                const std::string& actor) override;
   absl::StatusOr<core::RerunBatch> StopRerun(int64_t id, const std::string& actor) override;
+  absl::StatusOr<core::Backfill> CreateBackfill(const core::BackfillRequest& request,
+                                                const core::BackfillOptions& options,
+                                                const std::string& actor) override;
+  absl::StatusOr<core::Backfill> StopBackfill(int64_t id, const std::string& actor) override;
+  absl::StatusOr<core::Backfill> ResumeBackfill(int64_t id, bool retry_failed,
+                                                const std::string& actor) override;
   absl::StatusOr<core::RerunBatch> RerunFailed(int64_t id, int parallelism,
                                                const std::string& actor) override;
   absl::StatusOr<core::RunTicket> SuperRecoverAction(core::ActionId id,

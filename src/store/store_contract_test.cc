@@ -55,9 +55,14 @@ namespace {
 
 using core::Action;
 using core::ActionStatus;
+using core::Backfill;
+using core::BackfillNode;
+using core::BackfillStatus;
 using core::Group;
 using core::Job;
+using core::JobId;
 using core::JobRevision;
+using core::NodeState;
 using core::RunStatus;
 using core::WriteBatch;
 using ::testing::ElementsAre;
@@ -256,6 +261,48 @@ TEST_P(StoreContractTest, HostGroupsAreAddedOnceAndListedByName) {
   ASSERT_TRUE(store().AddHostGroups({"spark", "default"}, now).ok());
   ASSERT_TRUE(store().AddHostGroups({"default", "gpu"}, now).ok());
   EXPECT_EQ(*store().ListHostGroups(), (std::vector<std::string>{"default", "gpu", "spark"}));
+}
+
+TEST_P(StoreContractTest, BackfillsRoundTripWithTheirNodesAndChangeANodeAtATime) {
+  const absl::Time t = absl::FromUnixSeconds(1790000000);
+  Backfill b;
+  b.id = 3;
+  b.job_ids = {7, 9};
+  b.from = t;
+  b.to = t + absl::Hours(48);
+  b.downstream = true;
+  b.parallelism = 4;
+  b.newest_first = true;
+  b.skip_succeeded = true;
+  b.created_by = "alice";
+  b.created_at = b.updated_at = t;
+  WriteBatch first;
+  first.backfills.push_back(b);
+  first.backfill_nodes.push_back({3, 0, BackfillNode{7, t, 11, {}, NodeState::kPending}});
+  first.backfill_nodes.push_back({3, 1, BackfillNode{9, t, 0, {0}, NodeState::kPending}});
+  ASSERT_TRUE(store().Commit(first).ok());
+  WriteBatch second;
+  b.status = BackfillStatus::kStopped;
+  second.backfills.push_back(b);
+  second.backfill_nodes.push_back({3, 1, BackfillNode{9, t, 12, {0}, NodeState::kSuccess}});
+  ASSERT_TRUE(store().Commit(second).ok());
+  auto got = store().GetBackfill(3);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->job_ids, (std::vector<JobId>{7, 9}));
+  EXPECT_EQ(got->to, t + absl::Hours(48));
+  EXPECT_TRUE(got->downstream && got->newest_first && got->skip_succeeded);
+  EXPECT_EQ(got->parallelism, 4);
+  EXPECT_EQ(got->status, BackfillStatus::kStopped);
+  ASSERT_EQ(got->nodes.size(), 2u);
+  EXPECT_EQ(got->nodes[0].action_id, 11);
+  EXPECT_EQ(got->nodes[1].action_id, 12);
+  EXPECT_EQ(got->nodes[1].state, NodeState::kSuccess);
+  EXPECT_EQ(got->nodes[1].upstream, std::vector<int>{0});
+  EXPECT_EQ(got->nodes[1].time, t);
+  EXPECT_THAT(*store().ListUnfinishedBackfills(), IsEmpty());
+  EXPECT_EQ(store().ListBackfills(10)->size(), 1u);
+  EXPECT_EQ(store().LoadMaxIds()->backfill, 3);
+  EXPECT_EQ(store().GetBackfill(4).status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST_P(StoreContractTest, GroupRoundTripsEveryField) {

@@ -39,7 +39,7 @@ class CtlTest(unittest.TestCase):
         env = dict(os.environ, HERA_ADMIN_PASSWORD=ADMIN_PASSWORD)
         cls.server = subprocess.Popen(
             [HERA_BIN, "standalone", "--data-dir", cls.data_dir,
-             "--http-port", "0", "--grpc-port", "0"],
+             "--bind", "127.0.0.1", "--http-port", "0", "--grpc-port", "0"],
             env=env, stdout=cls.server_log, stderr=subprocess.STDOUT)
         try:
             ports = cls._wait_for_ports()
@@ -249,6 +249,32 @@ class CtlTest(unittest.TestCase):
             self.ctl("job", "delete", str(job_id))
         self.ctl("group", "delete", "warehouse/ods2")
         self.ctl("group", "delete", "dw_paths")
+
+    def test_backfill_from_the_command_line(self):
+        up = int(self.ctl("job", "create", "--group", str(self.group_id), "--name", "bf_up",
+                          "--script", "true", "--cron", "0 0 2 * * ?").stdout)
+        down = int(self.ctl("job", "create", "--group", str(self.group_id), "--name", "bf_down",
+                            "--script", "true", "--depends-on", str(up)).stdout)
+        args = ["backfill", "start", "--job", str(up), "--from", "2026-01-01T00:00:00Z",
+                "--to", "2026-01-03T23:59:59Z", "--downstream", "-p", "2"]
+        dry = self.ctl(*args, "--dry-run").stdout
+        self.assertIn("backfill (dry run): running (0 done, 0 failed, 0 running, 6 waiting", dry)
+        self.assertEqual(self.ctl_json("backfill", "list")["total"], 0)
+        started = self.ctl_json(*args)
+        deadline = time.monotonic() + 60
+        while self.ctl_json("backfill", "show", str(started["id"]))["status"] != "done":
+            self.assertLess(time.monotonic(), deadline, "the backfill did not finish: " +
+                            self.ctl("backfill", "show", str(started["id"])).stdout +
+                            self._server_tail())
+            time.sleep(0.2)
+        shown = self.ctl("backfill", "show", str(started["id"])).stdout
+        self.assertIn("done (6 done, 0 failed", shown)
+        self.assertIn("2026-01-02", shown)
+        self.assertIn(str(started["id"]), self.ctl("backfill", "list").stdout)
+        r = self.ctl("backfill", "resume", str(started["id"]), expect=1)
+        self.assertIn("is done", r.stderr)
+        for job_id in (down, up):
+            self.ctl("job", "delete", str(job_id))
 
     def test_every_command_shows_an_example_in_its_help(self):
         for command in (["group", "configs", "set"], ["job", "create"], ["rerun", "start"],

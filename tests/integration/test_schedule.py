@@ -263,6 +263,62 @@ class ScheduleTest(unittest.TestCase):
                        {"from": "2026-01-02T00:00:00Z", "to": "2026-01-02T01:00:00Z"})
         self.hera.post(f"/api/v1/reruns/{first['id']}/stop")
 
+    def test_a_backfill_runs_the_dag_over_a_date_range_once_in_order(self):
+        trace = os.path.join(self.tmp, "trace")
+        step = ('echo "start {name} ${{zdt.format(\"yyyy-MM-dd\")}}" >> ' + trace + '; '
+                'sleep 0.2; echo "end {name} ${{zdt.format(\"yyyy-MM-dd\")}}" >> ' + trace)
+        a = self.job("extract", step.format(name="a"), schedule={"cron": "0 0 1 * * ?"},
+                     enabled=True)
+        b = self.job("transform", step.format(name="b"),
+                     schedule={"depends_on": [{"job_id": a["id"]}]}, enabled=True)
+        c = self.job("load", step.format(name="c"),
+                     schedule={"depends_on": [{"job_id": b["id"]}]}, enabled=True)
+        request = {"job_ids": [a["id"]], "from": "2026-01-01T00:00:00Z",
+                   "to": "2026-01-05T23:59:59Z", "downstream": True, "parallelism": 2}
+
+        # A dry run lists the 15 actions and runs nothing.
+        dry = self.hera.post("/api/v1/backfills", dict(request, dry_run=True))
+        self.assertIsNone(dry["id"])
+        self.assertEqual(dry["total"], 15)
+        self.assertEqual([d["total"] for d in dry["by_date"]], [3] * 5)
+        self.assertEqual(self.hera.get("/api/v1/backfills")["total"], 0)
+        self.assertFalse(os.path.exists(trace))
+
+        bf = self.hera.post("/api/v1/backfills", request)
+        self.assertEqual((bf["status"], bf["total"]), ("running", 15))
+        # Stopped part way, then resumed: nothing runs twice.
+        self.wait_for(lambda: self.hera.get(f"/api/v1/backfills/{bf['id']}")["done"] >= 2,
+                      what="two actions done")
+        stopped = self.hera.post(f"/api/v1/backfills/{bf['id']}/stop")
+        self.assertEqual(stopped["status"], "stopped")
+        time.sleep(1)
+        self.hera.post(f"/api/v1/backfills/{bf['id']}/resume")
+        done = self.wait_for(lambda: (lambda x: x if x["status"] == "done" else None)(
+            self.hera.get(f"/api/v1/backfills/{bf['id']}")), timeout=120, what="the backfill")
+        self.assertEqual((done["done"], done["failed"], done["waiting"]), (15, 0, 0))
+        self.assertEqual([(j["job_id"], j["done"]) for j in done["by_job"]],
+                         [(a["id"], 5), (b["id"], 5), (c["id"], 5)])
+
+        with open(trace) as f:
+            lines = f.read().split("\n")[:-1]
+        starts = [l for l in lines if l.startswith("start")]
+        self.assertEqual(len(starts), 15, "each action ran once")
+        self.assertEqual(len(set(starts)), 15)
+        # Macros at each day's own time; each job after its upstream of the same day.
+        for day in range(1, 6):
+            date = f"2026-01-0{day}"
+            for up, down in (("a", "b"), ("b", "c")):
+                self.assertLess(lines.index(f"end {up} {date}"), lines.index(f"start {down} {date}"))
+        # Never more than 2 at once.
+        running = peak = 0
+        for line in lines:
+            running += 1 if line.startswith("start") else -1
+            peak = max(peak, running)
+        self.assertLessEqual(peak, 2)
+        # Each node ran its (job, time)'s one action.
+        nodes = self.hera.get(f"/api/v1/backfills/{bf['id']}")["nodes"]
+        self.assertEqual(len({n["action_id"] for n in nodes}), 15)
+
     def test_daily_job_has_actions_through_tomorrow(self):
         job = self.job("daily", schedule={"cron": "0 30 2 * * ?"})
         times = [a["scheduled_time"] for a in self.hera.get(f"/api/v1/jobs/{job['id']}/actions")["items"]]

@@ -292,6 +292,34 @@ absl::Status SqliteStore::CommitLocked(const core::WriteBatch& batch) {
     stmt->BindText(4, core::RerunToDocument(r).dump());
     HERA_RETURN_IF_ERROR(WithContext(stmt->Run(), absl::StrCat("rerun ", r.id)));
   }
+  for (const core::Backfill& b : batch.backfills) {
+    HERA_ASSIGN_OR_RETURN(
+        ScopedStatement stmt,
+        db->Prepare("INSERT INTO backfills (id, status, document) VALUES (?, ?, ?)"
+                    " ON CONFLICT (id) DO UPDATE SET status = excluded.status,"
+                    " document = excluded.document"));
+    stmt->BindInt(1, b.id);
+    stmt->BindText(2, core::Name(b.status));
+    stmt->BindText(3, core::BackfillToDocument(b).dump());
+    HERA_RETURN_IF_ERROR(WithContext(stmt->Run(), absl::StrCat("backfill ", b.id)));
+  }
+  for (const core::WriteBatch::NodeRow& row : batch.backfill_nodes) {
+    HERA_ASSIGN_OR_RETURN(
+        ScopedStatement stmt,
+        db->Prepare("INSERT INTO backfill_nodes (backfill_id, idx, job_id, scheduled_time,"
+                    " action_id, state, upstream) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT (backfill_id, idx) DO UPDATE SET action_id = excluded.action_id,"
+                    " state = excluded.state"));
+    stmt->BindInt(1, row.backfill_id);
+    stmt->BindInt(2, row.index);
+    stmt->BindInt(3, row.node.job_id);
+    stmt->BindInt(4, ToMicros(row.node.time));
+    stmt->BindInt(5, row.node.action_id);
+    stmt->BindText(6, core::Name(row.node.state));
+    stmt->BindText(7, nlohmann::json(row.node.upstream).dump());
+    HERA_RETURN_IF_ERROR(WithContext(
+        stmt->Run(), absl::StrCat("backfill ", row.backfill_id, " node ", row.index)));
+  }
   // Deletes come after the upserts: an id both written and deleted in one batch is deleted.
   for (core::ActionId id : batch.deleted_actions) {
     HERA_RETURN_IF_ERROR(WithContext(DeleteById(db, "DELETE FROM actions WHERE id = ?", id),
@@ -315,6 +343,7 @@ absl::Status SqliteStore::CommitLocked(const core::WriteBatch& batch) {
   HERA_RETURN_IF_ERROR(RaiseHighWater(db, "action", MaxId(batch.actions)));
   HERA_RETURN_IF_ERROR(RaiseHighWater(db, "run", MaxId(batch.runs)));
   HERA_RETURN_IF_ERROR(RaiseHighWater(db, "rerun", MaxId(batch.reruns)));
+  HERA_RETURN_IF_ERROR(RaiseHighWater(db, "backfill", MaxId(batch.backfills)));
   return txn.Commit();  // checks the deferred foreign keys
 }
 
@@ -410,7 +439,9 @@ absl::StatusOr<core::MaxIds> SqliteStore::LoadMaxIds() {
                   " (SELECT COALESCE(MAX(max_id), 0) FROM id_high_water WHERE kind = 'run'),"
                   " (SELECT COALESCE(MAX(id), 0) FROM runs),"
                   " (SELECT COALESCE(MAX(max_id), 0) FROM id_high_water WHERE kind = 'rerun'),"
-                  " (SELECT COALESCE(MAX(id), 0) FROM reruns)"));
+                  " (SELECT COALESCE(MAX(id), 0) FROM reruns),"
+                  " (SELECT COALESCE(MAX(max_id), 0) FROM id_high_water WHERE kind = 'backfill'),"
+                  " (SELECT COALESCE(MAX(id), 0) FROM backfills)"));
   HERA_ASSIGN_OR_RETURN(bool row, stmt->Step());
   if (!row) return absl::InternalError("load max ids: no row");
   core::MaxIds ids;
@@ -419,7 +450,68 @@ absl::StatusOr<core::MaxIds> SqliteStore::LoadMaxIds() {
   ids.action = std::max(stmt->ColumnInt(4), stmt->ColumnInt(5));
   ids.run = std::max(stmt->ColumnInt(6), stmt->ColumnInt(7));
   ids.rerun = std::max(stmt->ColumnInt(8), stmt->ColumnInt(9));
+  ids.backfill = std::max(stmt->ColumnInt(10), stmt->ColumnInt(11));
   return ids;
+}
+
+absl::StatusOr<std::vector<core::Backfill>> SqliteStore::QueryBackfills(const std::string& where,
+                                                                       int64_t arg) {
+  ReaderLease db = AcquireReader();
+  HERA_ASSIGN_OR_RETURN(ScopedStatement stmt,
+                        db->Prepare(absl::StrCat("SELECT id, document FROM backfills ", where)));
+  if (arg) stmt->BindInt(1, arg);
+  std::vector<core::Backfill> out;
+  for (;;) {
+    HERA_ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) break;
+    const auto doc = ParseJsonText(stmt->ColumnText(1));
+    if (!doc.ok()) {
+      return absl::InternalError(absl::StrCat("backfill ", stmt->ColumnInt(0),
+                                              ": bad document: ", doc.status().message()));
+    }
+    HERA_ASSIGN_OR_RETURN(core::Backfill b, core::BackfillFromDocument(*doc));
+    out.push_back(std::move(b));
+  }
+  for (core::Backfill& b : out) {
+    HERA_ASSIGN_OR_RETURN(
+        ScopedStatement nodes,
+        db->Prepare("SELECT job_id, scheduled_time, action_id, state, upstream FROM"
+                    " backfill_nodes WHERE backfill_id = ? ORDER BY idx"));
+    nodes->BindInt(1, b.id);
+    for (;;) {
+      HERA_ASSIGN_OR_RETURN(bool row, nodes->Step());
+      if (!row) break;
+      core::BackfillNode n;
+      n.job_id = nodes->ColumnInt(0);
+      n.time = FromMicros(nodes->ColumnInt(1));
+      n.action_id = nodes->ColumnInt(2);
+      auto state = core::ParseNodeState(nodes->ColumnText(3));
+      auto upstream = ParseJsonText(nodes->ColumnText(4));
+      if (!state || !upstream.ok() || !upstream->is_array()) {
+        return absl::InternalError(absl::StrCat("backfill ", b.id, ": bad node row"));
+      }
+      for (const auto& up : *upstream) {
+        if (up.is_number_integer()) n.upstream.push_back(up.get<int>());
+      }
+      n.state = *state;
+      b.nodes.push_back(std::move(n));
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<core::Backfill> SqliteStore::GetBackfill(int64_t id) {
+  HERA_ASSIGN_OR_RETURN(auto found, QueryBackfills("WHERE id = ?", id));
+  if (found.empty()) return absl::NotFoundError(absl::StrCat("backfill ", id, " not found"));
+  return found.front();
+}
+
+absl::StatusOr<std::vector<core::Backfill>> SqliteStore::ListBackfills(int64_t limit) {
+  return QueryBackfills(absl::StrCat("ORDER BY id DESC LIMIT ", std::max<int64_t>(1, limit)), 0);
+}
+
+absl::StatusOr<std::vector<core::Backfill>> SqliteStore::ListUnfinishedBackfills() {
+  return QueryBackfills("WHERE status = 'running' ORDER BY id", 0);
 }
 
 absl::StatusOr<std::vector<core::RerunBatch>> SqliteStore::QueryReruns(const std::string& where,

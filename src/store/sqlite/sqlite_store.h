@@ -92,11 +92,17 @@ class SqliteStore final : public core::Store {
   absl::StatusOr<core::ApiToken> GetToken(std::string_view token_hash) override;
   // NotFound for an unknown hash.
   absl::Status DeleteToken(std::string_view token_hash) override;
+  absl::StatusOr<core::Backfill> GetBackfill(int64_t id) override;
+  absl::StatusOr<std::vector<core::Backfill>> ListBackfills(int64_t limit) override;
+  absl::StatusOr<std::vector<core::Backfill>> ListUnfinishedBackfills() override;
   absl::Status AddHostGroups(const std::vector<std::string>& names, absl::Time now) override;
   absl::StatusOr<std::vector<std::string>> ListHostGroups() override;
 
  private:
   // Reruns matching `where` (with one bound integer `arg` unless it is 0).
+  // Backfills matching `where` (with ? bound to `arg` when non-zero), each with its nodes.
+  absl::StatusOr<std::vector<core::Backfill>> QueryBackfills(const std::string& where,
+                                                             int64_t arg);
   absl::StatusOr<std::vector<core::RerunBatch>> QueryReruns(const std::string& where,
                                                            int64_t arg);
   class ReaderLease;
