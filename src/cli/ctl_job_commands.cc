@@ -22,6 +22,9 @@ struct JobFlagStorage {
   std::string file, name, type, script, script_file, description, host_group, cron, timezone,
       priority;
   std::string group;  // id or path
+  std::string missed_policy, owner;
+  bool allow_concurrent = true;
+  CLI::Option *missed_opt = nullptr, *owner_opt = nullptr, *concurrent_opt = nullptr;
   int64_t timeout_s = 0, retry_count = 0, retry_interval_s = 0;
   bool enabled = true, self_dependency = false, no_depends_on = false;
   bool force = false;  // save a host group no worker serves yet
@@ -55,6 +58,9 @@ struct JobFlagStorage {
     f.retry_interval_s = num(retry_interval_opt, retry_interval_s);
     if (Given(enabled_opt)) f.enabled = enabled;
     if (Given(self_dependency_opt)) f.self_dependency = self_dependency;
+    f.missed_policy = str(missed_opt, missed_policy);
+    f.owner = str(owner_opt, owner);
+    if (Given(concurrent_opt)) f.allow_concurrent = allow_concurrent;
     f.configs = configs;
     f.unset_configs = unset_configs;
     f.depends_on = depends_on;
@@ -90,6 +96,12 @@ void AddDefinitionFlags(CLI::App* cmd, JobFlagStorage* s) {
   s->priority_opt = cmd->add_option("--priority", s->priority, "low, medium or high")
                         ->check(CLI::IsMember({"low", "medium", "high"}));
   s->enabled_opt = cmd->add_option("--enabled", s->enabled, "true or false");
+  s->concurrent_opt = cmd->add_option("--allow-concurrent", s->allow_concurrent,
+                                      "false: a second run waits while one is running");
+  s->missed_opt = cmd->add_option("--missed-policy", s->missed_policy,
+                                  "Times missed while Hera was down: run_all, run_latest, skip")
+                      ->check(CLI::IsMember({"run_all", "run_latest", "skip"}));
+  s->owner_opt = cmd->add_option("--owner", s->owner, "Owner (a user name)");
   cmd->add_option("--config", s->configs, "Job config KEY=VALUE (repeatable)");
   cmd->add_option("--depends-on", s->depends_on,
                   "Upstream JOB_ID[:PERIOD] (repeatable; replaces the upstreams); PERIOD is "

@@ -123,6 +123,9 @@ absl::StatusOr<Json> BuildJobBody(const JobFlags& flags, JobBodyKind kind,
   if (flags.timeout_s) body["timeout_s"] = *flags.timeout_s;
   if (flags.host_group) body["host_group"] = *flags.host_group;
   if (flags.priority) body["priority"] = *flags.priority;
+  if (flags.missed_policy) body["missed_policy"] = *flags.missed_policy;
+  if (flags.owner) body["owner"] = *flags.owner;
+  if (flags.allow_concurrent) body["allow_concurrent"] = *flags.allow_concurrent;
   if (flags.enabled) body["enabled"] = *flags.enabled;
   // Nested objects: set only the given members; the server applies them field by field.
   auto object_at = [&body](const char* key) -> Json& {

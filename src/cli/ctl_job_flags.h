@@ -29,6 +29,9 @@ struct JobFlags {
   std::optional<std::string> cron;
   std::optional<std::string> timezone;
   std::optional<std::string> priority;
+  std::optional<std::string> missed_policy;
+  std::optional<std::string> owner;
+  std::optional<bool> allow_concurrent;
   std::optional<bool> enabled;
   std::vector<std::string> configs;  // --config KEY=VALUE, in order
   std::vector<std::string> unset_configs;  // --unset-config KEY (update)

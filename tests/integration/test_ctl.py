@@ -211,13 +211,16 @@ class CtlTest(unittest.TestCase):
         down = int(self.ctl("job", "create", "--group", "dw_paths/ods", "--name", "load",
                             "--script", "echo ${queue}", "--depends-on", f"{up}:all_of_day",
                             "--config", "tmp=1", "--host-group", "default",
-                            "--self-dependency", "true").stdout)
+                            "--self-dependency", "true", "--allow-concurrent", "false",
+                            "--missed-policy", "run_latest", "--priority", "high").stdout)
         job = self.ctl_json("job", "show", str(down))
         self.assertEqual(job["group_id"], ods)
         self.assertEqual(job["schedule"]["depends_on"],
                          [{"job_id": up, "period": "all_of_day"}])
         self.assertTrue(job["schedule"]["self_dependency"])
         self.assertEqual(job["configs"], {"tmp": "1"})
+        self.assertEqual((job["allow_concurrent"], job["missed_policy"], job["priority"]),
+                         (False, "run_latest", "high"))
         shown = self.ctl("job", "show", str(down)).stdout
         self.assertRegex(shown, rf"(?m)^group:\s+dw_paths/ods \({ods}\)$")
         self.assertRegex(shown, r"(?m)^timezone:\s+Asia/Shanghai: inherited from upstream job")
