@@ -17,13 +17,18 @@ void AddRerunRoutes(Router& r, const ApiContext& c) {
                                                                       const core::User& u) {
     HERA_TRY(int64_t id, PathId(req));
     HERA_TRY(json body, JsonBody(req));
-    if (auto st = OnlyFields(body, {"from", "to", "parallelism"}); !st.ok()) {
+    if (auto st = OnlyFields(body, {"from", "to", "parallelism", "queue"}); !st.ok()) {
       return ErrorResponse(st);
     }
+    if (body.contains("queue") && !body["queue"].is_boolean()) {
+      return ErrorResponse(absl::InvalidArgumentError("field 'queue': must be true or false"));
+    }
+    const bool queue = body.value("queue", false);
     HERA_TRY(absl::Time from, TimeField(body, "from", c.tz));
     HERA_TRY(absl::Time to, TimeField(body, "to", c.tz));
     HERA_TRY(int parallelism, Parallelism(body, 1));
-    HERA_TRY(core::RerunBatch b, c.engine->CreateRerun(id, from, to, parallelism, u.username));
+    HERA_TRY(core::RerunBatch b,
+             c.engine->CreateRerun(id, from, to, parallelism, queue, u.username));
     return JsonResponse(201, core::RerunToJson(b, c.tz, false));
   }));
   r.Add("GET", "/api/v1/jobs/{id}/reruns", Authenticated(c.auth, [c](HttpRequest& req,

@@ -33,13 +33,15 @@ struct StartFlags {
   int64_t job = 0;
   std::string from, to;
   int parallelism = 1;
+  bool queue = false;
 };
 
 absl::Status Start(CtlContext& ctx, const StartFlags& f) {
   HERA_ASSIGN_OR_RETURN(ApiClient * api, ctx.Api());
   HERA_ASSIGN_OR_RETURN(Json b, api->Post(absl::StrCat("/jobs/", f.job, "/reruns"),
                                           Json{{"from", f.from}, {"to", f.to},
-                                               {"parallelism", f.parallelism}}));
+                                               {"parallelism", f.parallelism},
+                                               {"queue", f.queue}}));
   return PrintBatch(ctx, b);
 }
 
@@ -104,6 +106,8 @@ void AddRerunCommands(CLI::App* ctl, const std::shared_ptr<CtlContext>& ctx) {
   start->add_option("--to", sf->to, "Last time (ISO-8601)")->required();
   start->add_option("-p,--parallelism", sf->parallelism, "Runs at once (1-32)")
       ->check(CLI::Range(1, 32));
+  start->add_flag("--queue", sf->queue,
+                  "If a running batch of the job overlaps, wait for it instead of failing");
   start->callback([ctx, sf] { RunCommand([&] { return Start(*ctx, *sf); }); });
 
   auto id = std::make_shared<int64_t>(0);

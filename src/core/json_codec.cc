@@ -432,6 +432,7 @@ json RerunToJson(const RerunBatch& b, const absl::TimeZone& tz, bool with_items)
          {"failed", b.failed},
          {"running", started - b.done - b.failed},
          {"retry_of", b.retry_of ? json(b.retry_of) : json(nullptr)},
+         {"after", b.after ? json(b.after) : json(nullptr)},
          {"created_by", b.created_by},
          {"created_at", FormatIsoTime(b.created_at, tz)},
          {"updated_at", FormatIsoTime(b.updated_at, tz)}};
@@ -454,7 +455,7 @@ json RerunToDocument(const RerunBatch& b) {
               {"parallelism", b.parallelism}, {"status", Name(b.status)},
               {"items", items},       {"next", b.next},
               {"done", b.done},       {"failed", b.failed},
-              {"retry_of", b.retry_of}, {"created_by", b.created_by},
+              {"retry_of", b.retry_of}, {"after", b.after}, {"created_by", b.created_by},
               {"created_at", ToMicros(b.created_at)}, {"updated_at", ToMicros(b.updated_at)}};
 }
 
@@ -476,6 +477,7 @@ absl::StatusOr<RerunBatch> RerunFromDocument(const json& doc) {
     b.done = doc.at("done").get<int64_t>();
     b.failed = doc.at("failed").get<int64_t>();
     b.retry_of = doc.at("retry_of").get<int64_t>();
+    b.after = doc.value("after", int64_t{0});  // absent in batches stored before it existed
     b.created_by = doc.at("created_by").get<std::string>();
     b.created_at = FromMicros(doc.at("created_at").get<int64_t>());
     b.updated_at = FromMicros(doc.at("updated_at").get<int64_t>());

@@ -70,9 +70,9 @@ constexpr std::array<std::pair<RunStatus, std::string_view>, 6> kRunStatuses{{
     {RunStatus::kLost, "lost"},
 }};
 
-constexpr std::array<std::pair<RerunStatus, std::string_view>, 3> kRerunStatuses{{
+constexpr std::array<std::pair<RerunStatus, std::string_view>, 4> kRerunStatuses{{
     {RerunStatus::kRunning, "running"}, {RerunStatus::kDone, "done"},
-    {RerunStatus::kStopped, "stopped"}}};
+    {RerunStatus::kStopped, "stopped"}, {RerunStatus::kWaiting, "waiting"}}};
 
 }  // namespace
 

@@ -150,7 +150,8 @@ struct Run {
   std::string message;  // reason for failed/cancelled/lost, or what it waits for
 };
 
-enum class RerunStatus { kRunning, kDone, kStopped };
+// kWaiting: queued behind a batch of the same job whose range overlaps (its `after`).
+enum class RerunStatus { kRunning, kDone, kStopped, kWaiting };
 std::string Name(RerunStatus v);
 std::optional<RerunStatus> ParseRerunStatus(std::string_view s);
 
@@ -174,6 +175,7 @@ struct RerunBatch {
   int64_t done = 0;              // items that succeeded
   int64_t failed = 0;            // items that failed or were cancelled
   int64_t retry_of = 0;          // the batch whose failed items this one reruns, or 0
+  int64_t after = 0;             // while kWaiting: the overlapping batch it waits for
   std::string created_by;
   absl::Time created_at = absl::UnixEpoch();
   absl::Time updated_at = absl::UnixEpoch();

@@ -154,8 +154,10 @@ class EngineCommands {
   // Super recovery of scheduled action `id` (see Scheduler::SuperRecoverAction).
   virtual absl::StatusOr<RunTicket> SuperRecoverAction(ActionId id, const std::string& actor) = 0;
   // Rerun batches (see Scheduler::CreateRerun / StopRerun).
+  // With `queue`, a batch overlapping one still running waits for it instead of being refused.
   virtual absl::StatusOr<RerunBatch> CreateRerun(JobId job, absl::Time from, absl::Time to,
-                                                 int parallelism, const std::string& actor) = 0;
+                                                 int parallelism, bool queue,
+                                                 const std::string& actor) = 0;
   virtual absl::StatusOr<RerunBatch> StopRerun(int64_t id, const std::string& actor) = 0;
   // A new batch of the items of batch `id` that failed or were cancelled.
   virtual absl::StatusOr<RerunBatch> RerunFailed(int64_t id, int parallelism,

@@ -161,13 +161,17 @@ class Scheduler {
   absl::StatusOr<RerunBatch> CreateRerun(JobId job, absl::Time from, absl::Time to,
                                          int parallelism, const std::string& actor,
                                          absl::Time now, Effects* fx,
-                                         const std::vector<Action>& stored = {});
+                                         const std::vector<Action>& stored = {},
+                                         bool queue = false);
   // A new batch of `times` of `job` ("rerun the failed ones" of batch `retry_of`).
   absl::StatusOr<RerunBatch> CreateRerunOfTimes(JobId job, std::vector<absl::Time> times,
                                                 int parallelism, int64_t retry_of,
                                                 const std::string& actor, absl::Time now,
                                                 Effects* fx,
-                                                const std::vector<Action>& stored = {});
+                                                const std::vector<Action>& stored = {},
+                                                bool queue = false);
+  // With `queue`, a batch that overlaps one still running waits for it (status waiting) instead
+  // of being refused.
   // Starts nothing more of batch `id` and cancels its queued runs; running ones finish.
   absl::StatusOr<RerunBatch> StopRerun(int64_t id, const std::string& actor, absl::Time now,
                                        Effects* fx);
@@ -303,6 +307,11 @@ class Scheduler {
   void SaveAction(ActionId id, Effects* fx);
   // Starts the next items of running batches while their parallelism and the cap allow.
   void PumpReruns(absl::Time now, Effects* fx);
+  // Waiting batches whose `after` has left start (or wait for the next overlapping one).
+  void WakeWaitingReruns(absl::Time now, Effects* fx);
+  // A running or waiting batch of `job` other than `self` whose times overlap [from, to].
+  const RerunBatch* OverlappingRerun(JobId job, absl::Time from, absl::Time to,
+                                     int64_t self) const;
   // A rerun item's run ended.
   void AfterRerunItem(int64_t batch, RunStatus status, absl::Time now, Effects* fx);
   // A wave member succeeded: start the members it was the last in-wave upstream of.

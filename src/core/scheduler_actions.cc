@@ -521,7 +521,8 @@ absl::StatusOr<std::vector<Job>> Scheduler::SetEnabled(JobId id, bool enabled, b
 absl::StatusOr<RerunBatch> Scheduler::CreateRerun(JobId job_id, absl::Time from, absl::Time to,
                                                    int parallelism, const std::string& actor,
                                                    absl::Time now, Effects* fx,
-                                                   const std::vector<Action>& stored) {
+                                                   const std::vector<Action>& stored,
+                                                   bool queue) {
   const Job* job = catalog_.FindJob(job_id);
   if (!job) return absl::NotFoundError(absl::StrCat("job ", job_id, " does not exist"));
   if (from > to) {
@@ -550,12 +551,12 @@ absl::StatusOr<RerunBatch> Scheduler::CreateRerun(JobId job_id, absl::Time from,
         absl::StrCat("the range holds more than ", kMaxItems, " times; rerun a shorter one"));
   }
   auto batch =
-      CreateRerunOfTimes(job_id, std::move(times), parallelism, 0, actor, now, fx, stored);
+      CreateRerunOfTimes(job_id, std::move(times), parallelism, 0, actor, now, fx, stored, queue);
   if (batch.ok()) {
     RerunBatch& b = reruns_.at(batch->id);
     b.from = from;
     b.to = to;
-    fx->batch.reruns.back() = b;
+    fx->batch.reruns.push_back(b);  // later rows win
     return b;
   }
   return batch;
@@ -566,7 +567,8 @@ absl::StatusOr<RerunBatch> Scheduler::CreateRerunOfTimes(JobId job_id,
                                                          int parallelism, int64_t retry_of,
                                                          const std::string& actor,
                                                          absl::Time now, Effects* fx,
-                                                         const std::vector<Action>& stored) {
+                                                         const std::vector<Action>& stored,
+                                                         bool queue) {
   if (!catalog_.FindJob(job_id)) {
     return absl::NotFoundError(absl::StrCat("job ", job_id, " does not exist"));
   }
@@ -579,18 +581,13 @@ absl::StatusOr<RerunBatch> Scheduler::CreateRerunOfTimes(JobId job_id,
   std::sort(times.begin(), times.end());
   times.erase(std::unique(times.begin(), times.end()), times.end());
   // Two batches over the same times would run each action twice.
-  for (const auto& [other_id, other] : reruns_) {
-    // A stopped batch is here until its last runs end: it overlaps too.
-    if (other.job_id != job_id) continue;
-    if (other.items.empty() || times.back() < other.items.front().time ||
-        other.items.back().time < times.front()) {
-      continue;
-    }
+  const RerunBatch* other = OverlappingRerun(job_id, times.front(), times.back(), 0);
+  if (other && !queue) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "rerun batch ", other_id, " of job ", job_id, " covers ",
-        FormatIsoTime(other.items.front().time, tz_), " to ",
-        FormatIsoTime(other.items.back().time, tz_),
-        " and is still running; stop it or wait for it before rerunning these times"));
+        "rerun batch ", other->id, " of job ", job_id, " covers ",
+        FormatIsoTime(other->items.front().time, tz_), " to ",
+        FormatIsoTime(other->items.back().time, tz_),
+        " and is still running; stop it, wait for it, or queue this one after it"));
   }
   // Times that have an action run it again: an action is one (job, time).
   std::map<absl::Time, const Action*> stored_at;
@@ -606,6 +603,10 @@ absl::StatusOr<RerunBatch> Scheduler::CreateRerunOfTimes(JobId job_id,
   b.retry_of = retry_of;
   b.created_by = actor;
   b.created_at = b.updated_at = now;
+  if (other) {
+    b.status = RerunStatus::kWaiting;
+    b.after = other->id;
+  }
   for (absl::Time t : times) {
     RerunItem item{t, 0};
     if (auto in_book = book_.FindByKey({job_id, t})) {
@@ -713,6 +714,35 @@ void Scheduler::RerunItemEnded(ActionId id, RunStatus status, absl::Time now, Ef
   AfterRerunItem(batch, status, now, fx);
 }
 
+const RerunBatch* Scheduler::OverlappingRerun(JobId job, absl::Time from, absl::Time to,
+                                              int64_t self) const {
+  for (const auto& [id, other] : reruns_) {
+    // A stopped batch is here until its last runs end: it overlaps too.
+    if (id == self || other.job_id != job || other.items.empty()) continue;
+    if (to < other.items.front().time || other.items.back().time < from) continue;
+    // A batch waits only for those queued before it.
+    if (self && other.status == RerunStatus::kWaiting && id > self) continue;
+    return &other;
+  }
+  return nullptr;
+}
+
+void Scheduler::WakeWaitingReruns(absl::Time now, Effects* fx) {
+  for (auto& [id, b] : reruns_) {
+    if (b.status != RerunStatus::kWaiting || reruns_.count(b.after)) continue;
+    const RerunBatch* other = OverlappingRerun(b.job_id, b.items.front().time,
+                                               b.items.back().time, id);
+    if (other) {
+      b.after = other->id;
+    } else {
+      b.status = RerunStatus::kRunning;
+      b.after = 0;
+    }
+    b.updated_at = now;
+    fx->batch.reruns.push_back(b);
+  }
+}
+
 void Scheduler::AfterRerunItem(int64_t batch, RunStatus status, absl::Time now, Effects* fx) {
   --reruns_in_flight_;
   auto it = reruns_.find(batch);
@@ -725,6 +755,7 @@ void Scheduler::AfterRerunItem(int64_t batch, RunStatus status, absl::Time now, 
     if (b.status == RerunStatus::kRunning) b.status = RerunStatus::kDone;
     fx->batch.reruns.push_back(b);
     reruns_.erase(it);
+    WakeWaitingReruns(now, fx);
   } else {
     fx->batch.reruns.push_back(b);
   }
@@ -749,11 +780,18 @@ absl::StatusOr<RerunBatch> Scheduler::StopRerun(int64_t id, const std::string& a
   }
   for (RunId rid : queued) (void)CancelRun(rid, actor, now, fx);
   auto still = reruns_.find(id);
-  if (still == reruns_.end()) return RerunBatch(fx->batch.reruns.back());
+  if (still == reruns_.end()) {
+    // It ended with its last cancel: its last write is its final state.
+    for (auto b = fx->batch.reruns.rbegin(); b != fx->batch.reruns.rend(); ++b) {
+      if (b->id == id) return *b;
+    }
+  }
   if (static_cast<int64_t>(still->second.next) == still->second.done + still->second.failed) {
     RerunBatch done = still->second;
     reruns_.erase(still);
     fx->batch.reruns.push_back(done);
+    WakeWaitingReruns(now, fx);
+    PumpReruns(now, fx);
     return done;
   }
   fx->batch.reruns.push_back(still->second);

@@ -13,6 +13,18 @@ namespace {
 
 bool Satisfied(NodeState s) { return s == NodeState::kSuccess || s == NodeState::kSkipped; }
 
+// Backfill `id` as `fx` last wrote it (one that ended in this step), nodes from that step.
+Backfill LastWritten(const Effects& fx, int64_t id) {
+  Backfill out;
+  for (auto b = fx.batch.backfills.rbegin(); b != fx.batch.backfills.rend(); ++b) {
+    if (b->id == id) {
+      out = *b;
+      break;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 Scheduler::ActiveBackfill Scheduler::Activate(Backfill b) {
@@ -112,8 +124,7 @@ absl::StatusOr<Backfill> Scheduler::CreateBackfill(const BackfillRequest& reques
   auto it = backfills_.find(id);
   if (it != backfills_.end()) return it->second.b;
   // Everything was skipped: it ended at once.
-  Backfill done = fx->batch.backfills.back();
-  return done;
+  return LastWritten(*fx, id);
 }
 
 void Scheduler::PumpBackfills(absl::Time now, Effects* fx) {
@@ -205,8 +216,7 @@ absl::StatusOr<Backfill> Scheduler::StopBackfill(int64_t id, absl::Time now, Eff
     PumpBackfills(now, fx);  // ends it if nothing runs
     return out;
   }
-  Backfill out = fx->batch.backfills.back();
-  return out;
+  return LastWritten(*fx, id);
 }
 
 absl::StatusOr<Backfill> Scheduler::ResumeBackfill(const Backfill& stored, bool retry_failed,
@@ -263,8 +273,7 @@ absl::StatusOr<Backfill> Scheduler::ResumeBackfill(const Backfill& stored, bool 
   const int64_t id = stored.id;
   PumpBackfills(now, fx);
   if (auto still = backfills_.find(id); still != backfills_.end()) return still->second.b;
-  Backfill out = fx->batch.backfills.back();
-  return out;
+  return LastWritten(*fx, id);
 }
 
 }  // namespace hera::core

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "common/time_format.h"
@@ -392,6 +393,29 @@ TEST_F(ScheduleTest, ARerunRunsTheActionATimeHasAndOverlappingBatchesAreRefused)
   for (const auto& [w, o] : again.dispatches) {
     EXPECT_EQ(o.action_id, first_actions[o.scheduled_time]) << FormatIsoTime(o.scheduled_time);
   }
+}
+
+TEST_F(ScheduleTest, AnOverlappingBatchMayBeQueuedAfterTheRunningOne) {
+  const JobId job = AddJob("hourly", {{"schedule", {{"cron", "0 0 * * * ?"}}}, {"enabled", false}});
+  Effects fx;
+  auto first = sched_.CreateRerun(job, At(0, 0, 20), At(1, 0, 20), 2, "bob", now_, &fx);
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto queued = sched_.CreateRerun(job, At(1, 0, 20), At(2, 0, 20), 2, "eve", now_, &fx, {},
+                                   /*queue=*/true);
+  ASSERT_TRUE(queued.ok()) << queued.status();
+  EXPECT_EQ(queued->status, RerunStatus::kWaiting);
+  EXPECT_EQ(queued->after, first->id);
+  sched_.Dispatch(now_, &fx);
+  ASSERT_EQ(fx.dispatches.size(), 2u) << "only the first batch runs";
+  std::vector<DispatchOrder> next;
+  for (const auto& [w, o] : fx.dispatches) {
+    for (const DispatchOrder& d : Finish(o, 0)) next.push_back(d);
+  }
+  // The first is done: the queued one starts, its 01:00 running again after the first's.
+  ASSERT_EQ(next.size(), 2u);
+  std::set<absl::Time> times;
+  for (const DispatchOrder& o : next) times.insert(o.scheduled_time);
+  EXPECT_EQ(times, (std::set<absl::Time>{At(1, 0, 20), At(2, 0, 20)}));
 }
 
 TEST_F(ScheduleTest, ARerunOfAWindowActionThatIsRunningCountsThatRun) {

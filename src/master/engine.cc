@@ -600,13 +600,13 @@ absl::StatusOr<std::vector<core::Job>> Engine::SetJobEnabled(core::JobId id, boo
 }
 
 absl::StatusOr<core::RerunBatch> Engine::CreateRerun(core::JobId job, absl::Time from,
-                                                     absl::Time to, int parallelism,
+                                                     absl::Time to, int parallelism, bool queue,
                                                      const std::string& actor) {
   // The job's stored actions of the range: their times are rerun as those actions.
   auto stored = store_->ListActions(job, from, to + absl::Microseconds(1));  // to included
   if (!stored.ok()) return stored.status();
   return Call<core::RerunBatch>([&](Scheduler& s, absl::Time now, Effects& fx) {
-    return s.CreateRerun(job, from, to, parallelism, actor, now, &fx, *stored);
+    return s.CreateRerun(job, from, to, parallelism, actor, now, &fx, *stored, queue);
   });
 }
 

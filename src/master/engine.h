@@ -101,7 +101,7 @@ class Engine final : public core::EngineCommands, public core::RunReports {
   absl::StatusOr<core::RunTicket> RecoverAction(core::ActionId id,
                                                 const std::string& actor) override;
   absl::StatusOr<core::RerunBatch> CreateRerun(core::JobId job, absl::Time from, absl::Time to,
-                                               int parallelism,
+                                               int parallelism, bool queue,
                                                const std::string& actor) override;
   absl::StatusOr<core::RerunBatch> StopRerun(int64_t id, const std::string& actor) override;
   absl::StatusOr<core::Backfill> CreateBackfill(const core::BackfillRequest& request,

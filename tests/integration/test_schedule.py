@@ -261,7 +261,15 @@ class ScheduleTest(unittest.TestCase):
         # Not overlapping: accepted.
         self.hera.post(f"/api/v1/jobs/{job['id']}/reruns",
                        {"from": "2026-01-02T00:00:00Z", "to": "2026-01-02T01:00:00Z"})
+        # Asked to, an overlapping batch waits for the running one, then runs.
+        queued = self.hera.post(f"/api/v1/jobs/{job['id']}/reruns",
+                                {"from": "2026-01-01T03:00:00Z", "to": "2026-01-01T03:00:00Z",
+                                 "queue": True})
+        self.assertEqual((queued["status"], queued["after"]), ("waiting", first["id"]))
         self.hera.post(f"/api/v1/reruns/{first['id']}/stop")
+        self.wait_for(lambda: self.hera.get(f"/api/v1/reruns/{queued['id']}")["status"]
+                      == "running", what="the queued batch to start")
+        self.hera.post(f"/api/v1/reruns/{queued['id']}/stop")
 
     def test_a_backfill_runs_the_dag_over_a_date_range_once_in_order(self):
         trace = os.path.join(self.tmp, "trace")

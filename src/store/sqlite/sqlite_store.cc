@@ -547,7 +547,7 @@ absl::StatusOr<std::vector<core::RerunBatch>> SqliteStore::ListReruns(core::JobI
 }
 
 absl::StatusOr<std::vector<core::RerunBatch>> SqliteStore::ListUnfinishedReruns() {
-  return QueryReruns("WHERE status = 'running' ORDER BY id", 0);
+  return QueryReruns("WHERE status IN ('running', 'waiting') ORDER BY id", 0);
 }
 
 absl::StatusOr<std::vector<core::Group>> SqliteStore::ListGroups() {
