@@ -67,6 +67,7 @@ absl::Status ApplyGroupJson(const json& body, Group* group) {
 }  // namespace
 
 void Catalog::Load(std::vector<Group> groups, std::vector<Job> jobs) {
+  zone_memo_.clear();
   groups_.clear();
   jobs_.clear();
   job_names_.clear();
@@ -256,8 +257,21 @@ std::vector<JobId> Catalog::WithDownstream(JobId id) const {
   return out;
 }
 
+std::string Catalog::ZoneNameOf(const Job& job) const {
+  if (!job.schedule.timezone.empty() || !job.schedule.cron.empty() ||
+      job.schedule.depends_on.empty()) {
+    return job.schedule.timezone;
+  }
+  return ZoneOf(job).name;
+}
+
 JobZone Catalog::ZoneOf(const Job& job) const {
-  return ZoneOfJob(job, [this](JobId id) { return FindJob(id); });
+  // Most jobs name a zone, have a cron or have no upstream: no lookup at all.
+  if (!job.schedule.timezone.empty() || !job.schedule.cron.empty() ||
+      job.schedule.depends_on.empty()) {
+    return ZoneOfJob(job, nullptr);
+  }
+  return ZoneOfJob(job, [this](JobId id) { return FindJob(id); }, &zone_memo_);
 }
 
 std::vector<JobId> Catalog::UpstreamFirst() const {
@@ -380,6 +394,7 @@ void Catalog::PutGroup(const Group& group) { groups_[group.id] = group; }
 void Catalog::RemoveGroup(GroupId id) { groups_.erase(id); }
 
 void Catalog::PutJob(const Job& job) {
+  zone_memo_.clear();  // an upstream, zone or cron may have changed
   RemoveJob(job.id);
   jobs_[job.id] = job;
   job_names_[{job.group_id, job.name}] = job.id;
@@ -387,6 +402,7 @@ void Catalog::PutJob(const Job& job) {
 }
 
 void Catalog::RemoveJob(JobId id) {
+  zone_memo_.clear();
   auto it = jobs_.find(id);
   if (it == jobs_.end()) return;
   job_names_.erase({it->second.group_id, it->second.name});

@@ -38,6 +38,8 @@ class Catalog {
   // The zone `job`'s times and macros are in (core/job_zone.h), with its upstreams as they are
   // now.
   JobZone ZoneOf(const Job& job) const;
+  // ZoneOf(job).name without building the reason: the hot path of every dispatch.
+  std::string ZoneNameOf(const Job& job) const;
   // Every job id, each after the jobs it depends on (saves refuse cycles). O(V + E).
   std::vector<JobId> UpstreamFirst() const;
   // The jobs `id` depends on (up) or that depend on it (down), transitively, at most
@@ -79,6 +81,8 @@ class Catalog {
   std::map<std::pair<GroupId, std::string>, JobId> job_names_;
   // job → the jobs that depend on it: saves touch only the part of the graph they change.
   std::map<JobId, std::set<JobId>> dependents_;
+  // Upstream zones found by ZoneOf, valid until a job changes (PutJob, RemoveJob, Load).
+  mutable std::map<JobId, JobZone> zone_memo_;
   // The cycle saving `job` with `upstreams` would close ({job, …, job}), or empty.
   std::vector<JobId> CycleIfSaved(JobId job, const std::vector<JobId>& upstreams) const;
 };

@@ -63,10 +63,11 @@ JobZone Resolve(const Job& job, const JobFinder& find, std::set<JobId>& seen, Me
 
 }  // namespace
 
-JobZone ZoneOfJob(const Job& job, const JobFinder& find) {
+JobZone ZoneOfJob(const Job& job, const JobFinder& find, std::map<JobId, JobZone>* memo) {
   std::set<JobId> seen;
-  Memo memo;
-  return Resolve(job, find, seen, memo);
+  if (memo) return Resolve(job, find, seen, *memo);
+  Memo local;
+  return Resolve(job, find, seen, local);
 }
 
 }  // namespace hera::core

@@ -4,6 +4,7 @@
 // it names a zone it takes that upstream's zone too: a chain renders one date for one day.
 
 #include <functional>
+#include <map>
 #include <string>
 
 #include "core/model.h"
@@ -22,6 +23,9 @@ using JobFinder = std::function<const Job*(JobId)>;
 // The zone of `job`: its own when it names one; else, for a job with upstreams and no cron,
 // that of its upstreams (those on `nearest` edges first; where they differ, the first listed
 // wins), followed up the chain; else the server's.
-JobZone ZoneOfJob(const Job& job, const JobFinder& find);
+// `memo` (may be null) keeps the zones of the upstreams looked up, by job id, across calls: the
+// caller clears it when a job changes (a chain of N jobs then costs O(N) in all, not O(N²)).
+JobZone ZoneOfJob(const Job& job, const JobFinder& find,
+                  std::map<JobId, JobZone>* memo = nullptr);
 
 }  // namespace hera::core

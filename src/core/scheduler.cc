@@ -51,7 +51,7 @@ DispatchOrder Scheduler::MakeOrder(const Job& job, const Run& run, const Action&
   o.timeout_s = job.timeout_s;
   o.host_group = job.host_group;
   o.configs = job.configs;
-  o.timezone = catalog_.ZoneOf(job).name;
+  o.timezone = catalog_.ZoneNameOf(job);
   // An idempotency key for jobs that write data (SEMANTICS.md §7).
   o.env = {
       {"HERA_JOB_ID", absl::StrCat(job.id)},
